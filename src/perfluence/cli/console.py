@@ -1,0 +1,28 @@
+"""The CLI's console and the context its commands run in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+
+from perfluence.config import get_settings
+from perfluence.services.context import Context, open_context
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def cli_context() -> Iterator[Context]:
+    """Open the configured store for one command and close it afterwards."""
+    ctx = open_context(get_settings())
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def workspace_option_default() -> str:
+    return get_settings().workspace

@@ -1,0 +1,341 @@
+"""All tables, one MetaData. Money is integer minor units + ISO 4217 code.
+
+Events (clicks, conversions, ledger lines) are append-only: a refund is a new
+conversion row that points at the one it reverses; a payout correction is a
+new line. Rollups are derived and can be rebuilt from events.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from perfluence.store.types import BigId, DecimalText, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _ws() -> Column[int]:
+    return Column(
+        "workspace_id", Integer, ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+def _created() -> Column[object]:
+    return Column("created_at", UTCDateTime, nullable=False)
+
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("default_currency", String(3), nullable=False),
+    Column("default_language", String(5), nullable=False, server_default="en"),
+    Column("fallback_url", Text),
+    _created(),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(128), nullable=False, unique=True),
+    Column("scopes", JSON, nullable=False),
+    _created(),
+    Column("revoked_at", UTCDateTime),
+)
+
+creators = Table(
+    "creators",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("handle", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(320)),
+    Column("country", String(2)),
+    Column("currency", String(3), nullable=False),
+    Column("notes", Text),
+    _created(),
+    UniqueConstraint("workspace_id", "handle"),
+)
+
+social_accounts = Table(
+    "social_accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("creator_id", Integer, ForeignKey("creators.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(20), nullable=False),
+    Column("handle", String(100), nullable=False),
+    Column("url", Text),
+    Column("followers", BigInteger, nullable=False, server_default="0"),
+    # {"age": {"18-24": "0.31", ...}, "gender": {...}, "country": {"DK": "0.7", ...}}
+    Column("audience", JSON),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "platform", "handle"),
+    CheckConstraint("followers >= 0", name="followers_non_negative"),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("slug", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("goal", String(20), nullable=False),
+    Column("status", String(20), nullable=False, server_default="draft"),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("budget_minor", BigInteger, nullable=False, server_default="0"),
+    Column("currency", String(3), nullable=False),
+    Column("markets", JSON, nullable=False),
+    Column("brief", Text),
+    # {"roas": "4.0", "cpa": "150.00", "ctr": "0.01", ...} as exact strings
+    Column("kpi_targets", JSON, nullable=False),
+    Column("attribution_window_days", Integer, nullable=False, server_default="30"),
+    Column("reference_cpm_minor", BigInteger),
+    _created(),
+    UniqueConstraint("workspace_id", "slug"),
+    CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
+)
+
+partnerships = Table(
+    "partnerships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("creator_id", Integer, ForeignKey("creators.id", ondelete="CASCADE"), nullable=False),
+    Column("payment_model", String(20), nullable=False),
+    # Contract terms with exact decimal strings; schema in core.terms.
+    Column("terms", JSON, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("hold_days", Integer, nullable=False, server_default="30"),
+    Column("exclusivity", Text),
+    Column("usage_rights", Text),
+    Column("status", String(20), nullable=False, server_default="active"),
+    _created(),
+    UniqueConstraint("campaign_id", "creator_id"),
+)
+
+tracking_links = Table(
+    "tracking_links",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column(
+        "partnership_id", Integer, ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
+    ),
+    # Slugs are global: /l/{slug} carries no workspace.
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("destination_url", Text, nullable=False),
+    Column("utm", JSON, nullable=False),
+    Column("status", String(20), nullable=False, server_default="active"),
+    Column("click_cap", BigInteger),
+    Column("fallback_url", Text),
+    _created(),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+discount_codes = Table(
+    "discount_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column(
+        "partnership_id", Integer, ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("code", String(64), nullable=False),
+    # Upper-cased code: uniqueness is per workspace and case-insensitive.
+    Column("code_key", String(64), nullable=False),
+    Column("description", Text),
+    _created(),
+    UniqueConstraint("workspace_id", "code_key"),
+)
+
+posts = Table(
+    "posts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("partnership_id", Integer, ForeignKey("partnerships.id", ondelete="SET NULL")),
+    Column("creator_id", Integer, ForeignKey("creators.id", ondelete="CASCADE"), nullable=False),
+    Column("platform", String(20), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("url", Text),
+    Column("published_at", UTCDateTime),
+    Column("caption", Text),
+    Column("impressions", BigInteger, nullable=False, server_default="0"),
+    Column("reach", BigInteger, nullable=False, server_default="0"),
+    Column("views", BigInteger, nullable=False, server_default="0"),
+    Column("likes", BigInteger, nullable=False, server_default="0"),
+    Column("comments", BigInteger, nullable=False, server_default="0"),
+    Column("shares", BigInteger, nullable=False, server_default="0"),
+    Column("saves", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("workspace_id", "platform", "external_id"),
+)
+
+clicks = Table(
+    "clicks",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _ws(),
+    Column("link_id", Integer, ForeignKey("tracking_links.id", ondelete="CASCADE"), nullable=False),
+    Column("click_id", String(32), nullable=False, unique=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("visitor_hash", String(64), nullable=False),
+    Column("device", String(20)),
+    Column("os", String(40)),
+    Column("browser", String(40)),
+    Column("referrer_host", String(255)),
+    Column("country", String(2)),
+    Column("sub_id", String(100)),
+    Column("is_bot", Boolean, nullable=False),
+    Column("is_unique", Boolean, nullable=False),
+    Index("ix_clicks_link_time", "link_id", "occurred_at"),
+    Index("ix_clicks_visitor", "workspace_id", "visitor_hash", "occurred_at"),
+)
+
+click_rollups_hourly = Table(
+    "click_rollups_hourly",
+    metadata,
+    Column(
+        "link_id", Integer, ForeignKey("tracking_links.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("hour", UTCDateTime, primary_key=True),
+    _ws(),
+    Column("clicks", BigInteger, nullable=False),
+    Column("unique_clicks", BigInteger, nullable=False),
+    Column("bot_clicks", BigInteger, nullable=False),
+)
+
+conversions = Table(
+    "conversions",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _ws(),
+    Column("kind", String(10), nullable=False),  # lead | sale | refund
+    Column("source", String(20), nullable=False),  # api | shopify | woocommerce | stripe | csv
+    Column("external_id", String(200), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False, server_default="0"),
+    Column("currency", String(3), nullable=False),
+    Column("click_id", String(32)),
+    Column("code", String(64)),
+    Column("customer_ref", String(200)),
+    Column("reverses_id", BigInteger, ForeignKey("conversions.id")),
+    Column("partnership_id", Integer, ForeignKey("partnerships.id", ondelete="SET NULL")),
+    Column("link_id", Integer, ForeignKey("tracking_links.id", ondelete="SET NULL")),
+    Column("attribution_method", String(20)),  # click_id | code | customer | none
+    Column("attribution_reason", Text),
+    Column("seconds_from_click", BigInteger),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    Column("flags", JSON, nullable=False),
+    _created(),
+    UniqueConstraint("workspace_id", "source", "kind", "external_id"),
+    Index("ix_conversions_partnership_time", "partnership_id", "occurred_at"),
+)
+
+costs = Table(
+    "costs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("campaign_id", Integer, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("partnership_id", Integer, ForeignKey("partnerships.id", ondelete="CASCADE")),
+    # fee | commission | gifting | product | discount | agency | other
+    Column("kind", String(20), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("incurred_on", Date, nullable=False),
+    Column("description", Text),
+    _created(),
+)
+
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("creator_id", Integer, ForeignKey("creators.id", ondelete="CASCADE"), nullable=False),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("fx_rate_date", Date),
+    Column("status", String(20), nullable=False, server_default="pending"),
+    _created(),
+    Column("approved_at", UTCDateTime),
+    Column("paid_at", UTCDateTime),
+    UniqueConstraint("creator_id", "period_start", "period_end"),
+)
+
+payout_lines = Table(
+    "payout_lines",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _ws(),
+    Column("payout_id", Integer, ForeignKey("payouts.id", ondelete="CASCADE")),
+    Column(
+        "partnership_id", Integer, ForeignKey("partnerships.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("conversion_id", BigInteger, ForeignKey("conversions.id")),
+    # flat_fee | click | lead | commission | reversal | gifting | adjustment
+    Column("kind", String(20), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("payable_on", Date, nullable=False),
+    _created(),
+)
+
+fx_rates = Table(
+    "fx_rates",
+    metadata,
+    Column("rate_date", Date, primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    # 1 EUR = rate × currency (ECB reference rate)
+    Column("rate", DecimalText, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    Column("workspace_id", Integer, ForeignKey("workspaces.id", ondelete="CASCADE")),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("details", JSON, nullable=False),
+    _created(),
+)
