@@ -1,10 +1,14 @@
-"""Every KPI, defined once (see ``docs/kpis.md``).
+"""Every KPI, defined once (see ``docs/kpis.md``, one heading per function here).
 
 Inputs are plain counts and ``Money``; outputs are ``Decimal``, ``Money`` or
 ``NA``. A ratio whose denominator is zero is *not available* (``NA``), never 0
 and never an exception. Rates (CTR, engagement rate, conversion rate, return
 rate) are fractions; ``roi_percent`` is a percentage, as its name says.
-Revenue passed in is net of refunds.
+Revenue passed in is net of refunds. Money results are exact (not rounded);
+round with ``Money.quantize()`` where they are shown or stored.
+
+Counts are ``int`` or ``Decimal`` (multi-touch attribution credits fractions
+of a conversion); a negative count or a ``float`` is refused.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from enum import StrEnum
 from typing import Final
 
 from perfluence.core.money import Money
+from perfluence.errors import ErrorCode, PerfluenceError
 
 
 class _NotAvailable:
@@ -42,6 +47,7 @@ NotAvailable = _NotAvailable
 
 Ratio = Decimal | _NotAvailable
 MoneyRatio = Money | _NotAvailable
+Count = int | Decimal
 
 
 class Tier(StrEnum):
@@ -53,13 +59,43 @@ class Tier(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TierThresholds:
+    """Follower counts at which a tier starts (settings ``PERFLUENCE_TIER_*_FROM``)."""
+
     micro_from: int = 1_000
     macro_from: int = 100_000
     mega_from: int = 1_000_000
 
+    def __post_init__(self) -> None:
+        if not 0 < self.micro_from < self.macro_from < self.mega_from:
+            raise PerfluenceError(
+                ErrorCode.INVALID,
+                "tier thresholds must be positive and increasing: "
+                f"micro {self.micro_from} < macro {self.macro_from} < mega {self.mega_from}",
+            )
 
-def tier_for(followers: int, thresholds: TierThresholds = TierThresholds()) -> Tier:
+
+DEFAULT_TIERS: Final = TierThresholds()
+
+
+def _count(value: Count, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise TypeError(f"{name} must be an int or Decimal count, not {type(value).__name__}")
+    if not Decimal(value).is_finite() or value < 0:
+        raise PerfluenceError(
+            ErrorCode.INVALID, f"{name} must be a finite count, not negative", field=name
+        )
+    return Decimal(value)
+
+
+def _money(value: Money, name: str) -> Money:
+    if not isinstance(value, Money):
+        raise TypeError(f"{name} must be Money, not {type(value).__name__}")
+    return value
+
+
+def tier_for(followers: int, thresholds: TierThresholds = DEFAULT_TIERS) -> Tier:
     """nano < 1k ≤ micro < 100k ≤ macro < 1M ≤ mega (thresholds configurable)."""
+    _count(followers, "followers")
     if followers >= thresholds.mega_from:
         return Tier.MEGA
     if followers >= thresholds.macro_from:
@@ -69,83 +105,104 @@ def tier_for(followers: int, thresholds: TierThresholds = TierThresholds()) -> T
     return Tier.NANO
 
 
-def _ratio(numerator: int | Decimal, denominator: int | Decimal) -> Ratio:
-    if denominator == 0:
+def _ratio(numerator: Count, denominator: Count, names: tuple[str, str]) -> Ratio:
+    top, bottom = _count(numerator, names[0]), _count(denominator, names[1])
+    if bottom == 0:
         return NA
-    return Decimal(numerator) / Decimal(denominator)
+    return top / bottom
 
 
-def _per(cost: Money, count: int) -> MoneyRatio:
-    if count == 0:
+def _per(amount: Money, count: Count, name: str) -> MoneyRatio:
+    _money(amount, "amount")
+    n = _count(count, name)
+    if n == 0:
         return NA
-    return cost / count
+    return amount / n
 
 
 # --- reach and engagement ---------------------------------------------------
 
 
 def engagements(likes: int, comments: int, shares: int, saves: int) -> int:
+    """likes + comments + shares + saves."""
+    counts = {"likes": likes, "comments": comments, "shares": shares, "saves": saves}
+    for name, value in counts.items():
+        _count(value, name)
     return likes + comments + shares + saves
 
 
-def engagement_rate_by_followers(engagement_count: int, followers: int) -> Ratio:
-    return _ratio(engagement_count, followers)
+def engagement_rate_by_followers(engagement_count: Count, followers: Count) -> Ratio:
+    return _ratio(engagement_count, followers, ("engagements", "followers"))
 
 
-def engagement_rate_by_reach(engagement_count: int, reach: int) -> Ratio:
-    return _ratio(engagement_count, reach)
+def engagement_rate_by_reach(engagement_count: Count, reach: Count) -> Ratio:
+    return _ratio(engagement_count, reach, ("engagements", "reach"))
 
 
-def emv(impressions: int, reference_cpm: Money) -> Money:
+def emv(impressions: Count, reference_cpm: Money) -> Money:
     """Earned media value: what the impressions would have cost at the reference CPM."""
-    return reference_cpm * impressions / 1000
+    return _money(reference_cpm, "reference_cpm") * _count(impressions, "impressions") / 1000
 
 
 # --- cost efficiency --------------------------------------------------------
 
 
-def cpm(cost: Money, impressions: int) -> MoneyRatio:
-    if impressions == 0:
+def cpm(cost: Money, impressions: Count) -> MoneyRatio:
+    _money(cost, "cost")
+    n = _count(impressions, "impressions")
+    if n == 0:
         return NA
-    return cost * 1000 / impressions
+    return cost * 1000 / n
 
 
-def cpe(cost: Money, engagement_count: int) -> MoneyRatio:
-    return _per(cost, engagement_count)
+def cpe(cost: Money, engagement_count: Count) -> MoneyRatio:
+    return _per(cost, engagement_count, "engagements")
 
 
-def cpc(cost: Money, clicks: int) -> MoneyRatio:
-    return _per(cost, clicks)
+def cpc(cost: Money, clicks: Count) -> MoneyRatio:
+    return _per(cost, clicks, "clicks")
 
 
-def cpa(cost: Money, conversions: int) -> MoneyRatio:
-    return _per(cost, conversions)
+def cpa(cost: Money, conversions: Count) -> MoneyRatio:
+    return _per(cost, conversions, "conversions")
 
 
 # --- traffic and conversion -------------------------------------------------
 
 
-def ctr(clicks: int, impressions: int) -> Ratio:
-    return _ratio(clicks, impressions)
+def ctr(clicks: Count, impressions: Count) -> Ratio:
+    return _ratio(clicks, impressions, ("clicks", "impressions"))
 
 
-def conversion_rate(conversions: int, unique_clicks: int) -> Ratio:
-    return _ratio(conversions, unique_clicks)
+def conversion_rate(conversions: Count, unique_clicks: Count) -> Ratio:
+    return _ratio(conversions, unique_clicks, ("conversions", "unique_clicks"))
 
 
-def aov(revenue: Money, orders: int) -> MoneyRatio:
-    return _per(revenue, orders)
+def aov(revenue: Money, orders: Count) -> MoneyRatio:
+    return _per(revenue, orders, "orders")
 
 
-def return_rate(refunded_orders: int, orders: int) -> Ratio:
-    return _ratio(refunded_orders, orders)
+def return_rate(refunded_orders: Count, orders: Count) -> Ratio:
+    return _ratio(refunded_orders, orders, ("refunded_orders", "orders"))
 
 
 # --- return on investment ---------------------------------------------------
 
 
+def _same_currency(revenue: Money, cost: Money) -> None:
+    _money(revenue, "revenue")
+    _money(cost, "cost")
+    # Checked before the zero test: a zero cost in another currency is still a bug.
+    if revenue.currency != cost.currency:
+        raise PerfluenceError(
+            ErrorCode.CURRENCY_MISMATCH,
+            f"revenue in {revenue.currency} and cost in {cost.currency}; convert first",
+        )
+
+
 def roas(revenue: Money, cost: Money) -> Ratio:
     """Revenue per unit of cost (4.5 means 4.50 back for every 1.00 spent)."""
+    _same_currency(revenue, cost)
     if cost.is_zero():
         return NA
     return revenue.ratio_to(cost)
@@ -153,6 +210,7 @@ def roas(revenue: Money, cost: Money) -> Ratio:
 
 def roi_percent(revenue: Money, cost: Money) -> Ratio:
     """(revenue − cost) / cost × 100."""
+    _same_currency(revenue, cost)
     if cost.is_zero():
         return NA
     return (revenue - cost).ratio_to(cost) * 100
@@ -160,8 +218,9 @@ def roi_percent(revenue: Money, cost: Money) -> Ratio:
 
 def revenue_for_roas(cost: Money, target_roas: Decimal) -> Money:
     """Revenue a given ROAS implies for a cost (5,000 at 4.5 → 22,500)."""
-    return cost * target_roas
+    return _money(cost, "cost") * target_roas
 
 
 def is_available(value: object) -> bool:
+    """False for ``NA``, True for every computed value."""
     return value is not NA

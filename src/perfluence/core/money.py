@@ -1,19 +1,20 @@
 """Money: an exact amount with its ISO 4217 currency.
 
 Amounts are ``Decimal`` (never ``float``); the number of minor-unit digits comes
-from Babel's currency data (DKK 2, JPY 0, KWD 3). Arithmetic across currencies
-is refused. Rounding happens only at named boundaries: ``quantize()``,
-``minor_units`` and ``allocate()``; commercial rounding (half up) throughout.
+from Babel's currency data (DKK 2, JPY 0, KWD 3). Arithmetic and ordering across
+currencies are refused. Rounding happens only at named boundaries:
+``quantize()``, ``minor_units`` and ``allocate()``; commercial rounding (half up)
+throughout. See ``docs/money.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, Inexact, InvalidOperation, Overflow
 from functools import cache
 
-from babel.core import Locale
+from babel.core import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_currency_precision, list_currencies
 
 from perfluence.errors import ErrorCode, PerfluenceError
@@ -23,19 +24,23 @@ SUPPORTED_LOCALES = ("en", "da", "sv", "nb")
 
 Number = Decimal | int | str
 
+# Wider than the default 28 digits so that rounding to minor units never loses
+# digits silently; shifting by the exponent must be exact, so it traps Inexact.
+_QUANTIZE = Context(prec=60, rounding=ROUNDING)
+_SHIFT = Context(prec=60, traps=[InvalidOperation, Inexact, Overflow])
+
 
 def _to_decimal(value: object, what: str = "amount") -> Decimal:
-    if isinstance(value, bool | float):
+    # bool is an int subclass and float is inexact: both are refused outright.
+    if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
         raise TypeError(f"{what} must be Decimal, int or str, not {type(value).__name__}")
     if isinstance(value, Decimal):
         result = value
-    elif isinstance(value, int | str):
+    else:
         try:
             result = Decimal(value.strip() if isinstance(value, str) else value)
         except InvalidOperation:
             raise PerfluenceError(ErrorCode.INVALID, f"{what} {value!r} is not a number") from None
-    else:
-        raise TypeError(f"{what} must be Decimal, int or str, not {type(value).__name__}")
     if not result.is_finite():
         raise PerfluenceError(ErrorCode.INVALID, f"{what} {value!r} is not a finite number")
     return result
@@ -48,20 +53,32 @@ def _known_currencies() -> frozenset[str]:
 
 def normalise_currency(code: str) -> str:
     """Upper-case an ISO 4217 code and refuse one Babel does not know."""
+    if not isinstance(code, str):
+        raise TypeError(f"currency must be a str, not {type(code).__name__}")
     upper = code.strip().upper()
     if upper not in _known_currencies():
-        raise PerfluenceError(ErrorCode.UNKNOWN_CURRENCY, f"unknown currency {code!r}")
+        raise PerfluenceError(
+            ErrorCode.UNKNOWN_CURRENCY, f"unknown currency {code!r}", field="currency"
+        )
     return upper
 
 
 @cache
 def currency_exponent(currency: str) -> int:
-    """Minor-unit digits of a currency (2 for DKK, 0 for JPY)."""
+    """Minor-unit digits of a currency (2 for DKK, 0 for JPY, 3 for KWD)."""
     return int(get_currency_precision(normalise_currency(currency)))
 
 
 @dataclass(frozen=True, slots=True)
 class Money:
+    """An exact amount in one currency.
+
+    Equality is value equality (``Money("1.0", "EUR") == Money("1.00", "EUR")``;
+    different currencies are simply unequal, so Money works in sets and dicts);
+    ordering, addition and subtraction across currencies raise
+    ``CURRENCY_MISMATCH``.
+    """
+
     amount: Decimal
     currency: str
 
@@ -76,10 +93,11 @@ class Money:
 
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
+        """Money from integer minor units (``from_minor(123450, "DKK")`` is 1,234.50 DKK)."""
         if not isinstance(minor, int) or isinstance(minor, bool):
             raise TypeError("minor units must be an int")
         exponent = currency_exponent(currency)
-        return cls(Decimal(minor).scaleb(-exponent), currency)
+        return cls(Decimal(minor).scaleb(-exponent, _SHIFT), currency)
 
     # boundaries -------------------------------------------------------
     @property
@@ -89,12 +107,12 @@ class Money:
     def quantize(self) -> Money:
         """Round to the currency's minor unit (half up)."""
         step = Decimal(1).scaleb(-self.exponent)
-        return Money(self.amount.quantize(step, rounding=ROUNDING), self.currency)
+        return Money(self.amount.quantize(step, context=_QUANTIZE), self.currency)
 
     @property
     def minor_units(self) -> int:
         """Integer minor units, as stored in the database (rounded half up)."""
-        return int(self.quantize().amount.scaleb(self.exponent))
+        return int(self.quantize().amount.scaleb(self.exponent, _SHIFT))
 
     # arithmetic -------------------------------------------------------
     def _same(self, other: object) -> Money:
@@ -132,7 +150,10 @@ class Money:
 
     def ratio_to(self, other: Money) -> Decimal:
         """self / other as a plain number (same currency required)."""
-        return self.amount / self._same(other).amount
+        divisor = self._same(other).amount
+        if divisor == 0:
+            raise ZeroDivisionError("ratio to a zero amount")
+        return self.amount / divisor
 
     def __lt__(self, other: Money) -> bool:
         return self.amount < self._same(other).amount
@@ -156,7 +177,7 @@ class Money:
         return f"{self.quantize().amount} {self.currency}"
 
 
-def sum_money(items: Sequence[Money] | list[Money], currency: str) -> Money:
+def sum_money(items: Iterable[Money], currency: str) -> Money:
     """Sum of Money in one currency; the empty sum is zero in that currency."""
     total = Money.zero(currency)
     for item in items:
@@ -164,39 +185,60 @@ def sum_money(items: Sequence[Money] | list[Money], currency: str) -> Money:
     return total
 
 
-def allocate(total: Money, weights: Sequence[Number]) -> list[Money]:
-    """Split ``total`` into parts proportional to ``weights`` that sum exactly.
-
-    Works in minor units with the largest-remainder method: every part gets the
-    floor of its exact share, then the leftover minor units go one each to the
-    parts with the largest remainders (ties to the earlier part). The result is
-    deterministic and ``sum(parts) == total.quantize()`` always holds.
-    """
+def _integer_weights(weights: Sequence[Number]) -> list[int]:
+    """Weights scaled to integers with the same proportions, so shares are exact."""
     ws = [_to_decimal(w, "weight") for w in weights]
     if not ws:
         raise PerfluenceError(ErrorCode.INVALID, "allocate needs at least one weight")
     if any(w < 0 for w in ws):
         raise PerfluenceError(ErrorCode.INVALID, "allocation weights must not be negative")
-    weight_sum = sum(ws, Decimal(0))
-    if weight_sum == 0:
+    if all(w == 0 for w in ws):
         raise PerfluenceError(ErrorCode.INVALID, "allocation weights must not all be zero")
+    shift = max(0, *(-int(w.as_tuple().exponent) for w in ws))
+    return [int(w.scaleb(shift, _SHIFT)) for w in ws]
 
+
+def allocate(total: Money, weights: Sequence[Number]) -> list[Money]:
+    """Split ``total`` into parts proportional to ``weights`` that sum exactly.
+
+    Works in integer minor units with the largest-remainder method: every part
+    gets the floor of its exact share, then the leftover minor units go one
+    each to the parts with the largest remainders (ties to the earlier part).
+    So every part is within one minor unit of its exact share, the result is
+    deterministic, and ``sum(parts) == total.quantize()`` always holds. A
+    negative total is split like its absolute value, with the sign restored.
+    """
+    ints = _integer_weights(weights)
+    weight_sum = sum(ints)
     minor = total.minor_units
-    sign = -1 if minor < 0 else 1
     units = abs(minor)
-    exact = [Decimal(units) * w / weight_sum for w in ws]
-    floors = [int(e.to_integral_value(rounding=ROUND_DOWN)) for e in exact]
+    floors = [units * w // weight_sum for w in ints]
+    remainders = [units * w % weight_sum for w in ints]
     leftover = units - sum(floors)
-    order = sorted(range(len(ws)), key=lambda i: (-(exact[i] - floors[i]), i))
+    order = sorted(range(len(ints)), key=lambda i: (-remainders[i], i))
     for i in order[:leftover]:
         floors[i] += 1
+    sign = -1 if minor < 0 else 1
     return [Money.from_minor(sign * f, total.currency) for f in floors]
 
 
+def parse_locale(locale: str) -> Locale:
+    """A Babel locale for a language tag such as ``da`` or ``nb_NO``."""
+    try:
+        return Locale.parse(locale)
+    except (UnknownLocaleError, ValueError, TypeError):
+        raise PerfluenceError(
+            ErrorCode.INVALID, f"unknown locale {locale!r}", field="locale"
+        ) from None
+
+
 def format_money(money: Money, locale: str = "en") -> str:
-    """Format for people in en/da/sv/nb (Babel), e.g. ``1.234,50 kr.`` in Danish."""
+    """Format for people (Babel), e.g. ``1.234,50 kr.`` in Danish.
+
+    The amount is rounded half up to the currency's minor unit first, so what
+    is shown is what ``minor_units`` stores.
+    """
     if not isinstance(money, Money):
         raise TypeError("format_money needs Money, not a bare number")
-    return str(
-        format_currency(money.quantize().amount, money.currency, locale=Locale.parse(locale))
-    )
+    amount = money.quantize().amount
+    return str(format_currency(amount, money.currency, locale=parse_locale(locale)))
