@@ -11,7 +11,21 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from perfluence.cli import campaigns, codes, creators, db, demo, fx, links, partnerships, serve
+from perfluence.cli import (
+    campaigns,
+    codes,
+    conversions,
+    creators,
+    db,
+    demo,
+    fx,
+    keys,
+    links,
+    partnerships,
+    payouts,
+    serve,
+    webhooks,
+)
 from perfluence.cli.console import err_console
 from perfluence.errors import PerfluenceError
 
@@ -28,6 +42,10 @@ app.add_typer(partnerships.app, name="partnerships")
 app.add_typer(fx.app, name="fx")
 app.add_typer(links.app, name="links")
 app.add_typer(codes.app, name="codes")
+app.add_typer(conversions.app, name="conversions")
+app.add_typer(payouts.app, name="payouts")
+app.add_typer(keys.app, name="keys")
+app.add_typer(webhooks.app, name="webhooks")
 app.command("init")(db.init)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)

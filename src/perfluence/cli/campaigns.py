@@ -10,9 +10,10 @@ import typer
 from rich.table import Table
 
 from perfluence.cli.console import cli_context, console, workspace_option_default
+from perfluence.cli.kpi_table import render_campaign_kpis
 from perfluence.core.model import Campaign, TargetMetric
 from perfluence.core.money import Money, format_money
-from perfluence.services import campaigns
+from perfluence.services import campaigns, reporting
 from perfluence.services.context import Context
 
 app = typer.Typer(
@@ -160,22 +161,20 @@ def _print_details(c: Campaign) -> None:
         console.print(targets)
 
 
-def _print_kpis(ctx: Context, workspace: str, slug: str) -> None:
-    """The campaign's KPI table (actuals against targets).
-
-    Filled from ``perfluence.services.reporting.campaign_kpis(ctx, workspace, slug)``;
-    KPIs are computed there, never in the CLI.
-    """
+def _print_kpis(ctx: Context, workspace: str, slug: str, locale: str) -> None:
+    """The campaign's KPI table (actuals against targets), computed by the reporting service."""
+    render_campaign_kpis(console, reporting.campaign_kpis(ctx, workspace, slug), locale)
 
 
 @app.command("show")
 def show(
     slug: Annotated[str, typer.Argument(help="Campaign slug.")],
     workspace: Workspace = "",
+    locale: Annotated[str, typer.Option(help="Number format: en, da, sv or nb.")] = "en",
 ) -> None:
     """Show a campaign's details, its KPI targets and its KPIs so far."""
     ws = workspace or workspace_option_default()
     with cli_context() as ctx:
         c = campaigns.get_campaign(ctx, ws, slug)
         _print_details(c)
-        _print_kpis(ctx, ws, slug)
+        _print_kpis(ctx, ws, slug, locale)
