@@ -1,0 +1,3 @@
+SELECT partnerships.creator_id, conversions.currency, coalesce(sum(CASE WHEN (conversions.kind = 'sale') THEN 1 ELSE 0 END), 0) AS sales, coalesce(sum(CASE WHEN (conversions.kind = 'lead') THEN 1 ELSE 0 END), 0) AS leads, coalesce(sum(CASE WHEN (conversions.kind = 'sale') THEN conversions.amount_minor ELSE 0 END), 0) AS sales_minor 
+FROM conversions JOIN partnerships ON partnerships.id = conversions.partnership_id 
+WHERE partnerships.workspace_id = 1 AND partnerships.campaign_id = 2 AND conversions.workspace_id = 1 AND conversions.kind IN ('sale', 'lead') AND (conversions.status NOT IN ('rejected')) GROUP BY partnerships.creator_id, conversions.currency ORDER BY partnerships.creator_id, conversions.currency

@@ -1,0 +1,3 @@
+SELECT partnerships.creator_id, refund.currency, coalesce(sum(refund.amount_minor), 0) AS refunds_minor, count(DISTINCT refund.reverses_id) AS refunded_orders 
+FROM conversions AS refund LEFT OUTER JOIN conversions AS sale ON sale.id = refund.reverses_id JOIN partnerships ON partnerships.id = coalesce(sale.partnership_id, refund.partnership_id) 
+WHERE partnerships.workspace_id = 1 AND partnerships.campaign_id = 2 AND refund.workspace_id = 1 AND refund.kind = 'refund' AND (refund.status NOT IN ('rejected')) GROUP BY partnerships.creator_id, refund.currency ORDER BY partnerships.creator_id, refund.currency

@@ -1,0 +1,3 @@
+SELECT clicks.link_id, date_trunc('hour', clicks.occurred_at) AS hour, clicks.workspace_id, count(*) AS clicks, coalesce(sum(CASE WHEN clicks.is_unique THEN 1 ELSE 0 END), 0) AS unique_clicks, coalesce(sum(CASE WHEN clicks.is_bot THEN 1 ELSE 0 END), 0) AS bot_clicks 
+FROM clicks 
+WHERE clicks.workspace_id = 1 GROUP BY clicks.link_id, date_trunc('hour', clicks.occurred_at), clicks.workspace_id
