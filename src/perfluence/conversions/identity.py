@@ -13,12 +13,10 @@ from collections.abc import Iterable
 from typing import Final
 from urllib.parse import parse_qs, urlsplit
 
-CLICK_ID_PARAM: Final = "pf_cid"
+from perfluence.core.clickid import CLICK_ID_PARAM as CLICK_ID_PARAM  # noqa: PLC0414 - re-exported
+from perfluence.core.clickid import is_click_id
+
 CODE_META_KEY: Final = "pf_code"
-# The shape tracking mints (``tracking.clickid``: 22 characters of
-# ``0-9A-Z_a-z~``); conversions may not import tracking, so it is restated here
-# and a test holds the two together.
-_CLICK_ID = re.compile(r"[0-9A-Za-z_~]{22}", re.ASCII)
 _COUNTRY = re.compile(r"[A-Z]{2}", re.ASCII)
 MAX_CODE_LENGTH: Final = 64
 
@@ -28,7 +26,7 @@ def clean_click_id(value: str | None) -> str | None:
     if value is None:
         return None
     stripped = value.strip()
-    return stripped if _CLICK_ID.fullmatch(stripped) else None
+    return stripped if is_click_id(stripped) else None
 
 
 def click_id_from_url(url: str | None) -> str | None:

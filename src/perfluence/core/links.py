@@ -30,11 +30,11 @@ from typing import Final
 from urllib.parse import quote as _quote
 from urllib.parse import unquote_plus as _unquote_plus
 
+from perfluence.core.clickid import CLICK_ID_PARAM as CLICK_ID_PARAM  # noqa: PLC0414 - re-exported
 from perfluence.core.model import LinkStatus
 from perfluence.errors import ErrorCode, PerfluenceError
 
 MAX_URL_LENGTH: Final = 2048
-CLICK_ID_PARAM: Final = "pf_cid"
 DEFAULT_MEDIUM: Final = "influencer"
 # The utm_source of a link whose creator has no social account.
 DEFAULT_SOURCE: Final = "influencer"

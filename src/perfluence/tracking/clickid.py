@@ -27,12 +27,14 @@ import struct
 import time
 from collections.abc import Iterator
 
-CLICK_ID_LENGTH = 22
-ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz~"
+# Re-exported: callers that mint ids also need their shape.
+from perfluence.core.clickid import ALPHABET as ALPHABET  # noqa: PLC0414
+from perfluence.core.clickid import CLICK_ID_LENGTH as CLICK_ID_LENGTH  # noqa: PLC0414
+from perfluence.core.clickid import is_click_id as is_click_id  # noqa: PLC0414
+
 _STANDARD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _TO_SORTED = bytes.maketrans(_STANDARD, ALPHABET.encode("ascii"))
 _FROM_SORTED = bytes.maketrans(ALPHABET.encode("ascii"), _STANDARD)
-_ALPHABET_SET = frozenset(ALPHABET)
 _RANDOM_BYTES = 10
 _BLOCK_BYTES = _RANDOM_BYTES * 4096
 _slices = struct.Struct(f"{_RANDOM_BYTES}s").iter_unpack
@@ -72,11 +74,6 @@ def click_id_at(epoch_ms: int) -> str:
 def new_click_id(now: float | None = None) -> str:
     """A new click id for ``now`` (epoch seconds; the current time when omitted)."""
     return click_id_at(int((time.time() if now is None else now) * 1000))
-
-
-def is_click_id(value: str) -> bool:
-    """Whether ``value`` has the shape of a click id (length and alphabet)."""
-    return len(value) == CLICK_ID_LENGTH and set(value) <= _ALPHABET_SET
 
 
 def click_id_time_ms(click_id: str) -> int:
