@@ -8,7 +8,10 @@ The Python API is the same set of services the CLI and the web app use::
     perfluence.creators.list_creators(ctx, "my-workspace")
 
 Service modules load on first use, so importing a pure module such as
-``perfluence.core.money`` does not pull in the database layer.
+``perfluence.core.money`` does not pull in the database layer. Two services
+share their name with a layer package and are reached through
+``perfluence.services``: ``perfluence.services.conversions`` (conversion
+ingest) and ``perfluence.services.tracking`` (the redirect runtime).
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ SERVICES = (
     "api_keys",
     "campaigns",
     "codes",
-    "conversions",
     "costs",
     "creators",
     "database",
@@ -34,7 +36,6 @@ SERVICES = (
     "payouts",
     "reporting",
     "simulator",
-    "tracking",
     "webhook_endpoints",
     "workspaces",
 )
@@ -46,7 +47,6 @@ __all__ = [  # noqa: RUF022 - grouped: entry points first, then the services
     "api_keys",
     "campaigns",
     "codes",
-    "conversions",
     "costs",
     "creators",
     "database",
@@ -57,7 +57,6 @@ __all__ = [  # noqa: RUF022 - grouped: entry points first, then the services
     "payouts",
     "reporting",
     "simulator",
-    "tracking",
     "webhook_endpoints",
     "workspaces",
 ]

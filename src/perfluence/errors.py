@@ -23,6 +23,7 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"
     UNAVAILABLE = "unavailable"
     CONFIGURATION = "configuration"
+    INTERNAL = "internal"  # a bug, never caused by input; the details go to the log only
 
 
 HTTP_STATUS: dict[ErrorCode, int] = {
@@ -39,6 +40,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.CONFIGURATION: 500,
+    ErrorCode.INTERNAL: 500,
 }
 
 EXIT_CODE: dict[ErrorCode, int] = {
@@ -55,6 +57,7 @@ EXIT_CODE: dict[ErrorCode, int] = {
     ErrorCode.PAYLOAD_TOO_LARGE: 2,
     ErrorCode.UNAVAILABLE: 8,
     ErrorCode.CONFIGURATION: 9,
+    ErrorCode.INTERNAL: 70,
 }
 
 

@@ -151,6 +151,7 @@ ZERO_DENOMINATOR: dict[str, tuple[object, object]] = {
     "return_rate": (10, 0),
     "roas": (eur(100), eur(0)),
     "roi_percent": (eur(100), eur(0)),
+    "roi_margin_percent": (eur(100), eur(0)),
 }
 
 

@@ -15,6 +15,7 @@ from perfluence.cli import (
     campaigns,
     codes,
     conversions,
+    costs,
     creators,
     db,
     demo,
@@ -44,6 +45,7 @@ app.add_typer(links.app, name="links")
 app.add_typer(codes.app, name="codes")
 app.add_typer(conversions.app, name="conversions")
 app.add_typer(payouts.app, name="payouts")
+app.add_typer(costs.app, name="costs")
 app.add_typer(keys.app, name="keys")
 app.add_typer(webhooks.app, name="webhooks")
 app.command("init")(db.init)

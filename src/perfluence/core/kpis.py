@@ -224,3 +224,24 @@ def revenue_for_roas(cost: Money, target_roas: Decimal) -> Money:
 def is_available(value: object) -> bool:
     """False for ``NA``, True for every computed value."""
     return value is not NA
+
+
+def roi_margin_percent(
+    net_revenue: Money,
+    investment: Money,
+    *,
+    cogs: Money | None = None,
+    discounts: Money | None = None,
+) -> Ratio:
+    """(net revenue − COGS − discounts − investment) / investment × 100.
+
+    Margin-true ROI: what the sales earned after the goods sold and the
+    discounts given, against the marketing investment (which must not contain
+    them). Without COGS and discounts it equals ``roi_percent``.
+    """
+    margin = net_revenue
+    for part in (cogs, discounts):
+        if part is not None:
+            _same_currency(net_revenue, part)
+            margin = margin - part
+    return roi_percent(margin, investment)

@@ -84,6 +84,10 @@ creators = Table(
     Column("currency", String(3), nullable=False),
     Column("notes", Text),
     _created(),
+    # Bank details for SEPA credit transfers (payouts); all optional.
+    Column("iban", String(34)),
+    Column("bic", String(11)),
+    Column("account_holder", String(70)),
     UniqueConstraint("workspace_id", "handle"),
 )
 
@@ -124,6 +128,8 @@ campaigns = Table(
     Column("attribution_window_days", Integer, nullable=False, server_default="30"),
     Column("reference_cpm_minor", BigInteger),
     _created(),
+    # Who wins when a conversion's click and code name different partnerships (core.attribution).
+    Column("conflict_rule", String(20), nullable=False, server_default="code_wins"),
     UniqueConstraint("workspace_id", "slug"),
     CheckConstraint("ends_on >= starts_on", name="dates_ordered"),
 )
@@ -262,8 +268,42 @@ conversions = Table(
     Column("status", String(20), nullable=False, server_default="pending"),
     Column("flags", JSON, nullable=False),
     _created(),
+    # What the customer paid (or got back) and the discount; ``amount`` is the commission basis.
+    Column("gross_amount_minor", BigInteger),
+    Column("discount_minor", BigInteger),
+    Column("country", String(2)),
+    # Stripe links a refund to its sale by the PaymentIntent id; shops by the order id.
+    Column("payment_ref", String(200)),
+    Column("order_ref", String(200)),
+    Column("reverses_external_id", String(200)),
     UniqueConstraint("workspace_id", "source", "kind", "external_id"),
     Index("ix_conversions_partnership_time", "partnership_id", "occurred_at"),
+    Index("ix_conversions_customer", "workspace_id", "customer_ref", "occurred_at"),
+    Index("ix_conversions_payment_ref", "workspace_id", "payment_ref"),
+    Index("ix_conversions_reverses", "reverses_id"),
+)
+
+# Who a conversion credits and with what share: one row per partnership (two under the
+# ``split`` conflict rule); ``amount`` is the credited part in the conversion's currency.
+conversion_credits = Table(
+    "conversion_credits",
+    metadata,
+    Column(
+        "conversion_id",
+        BigInteger,
+        ForeignKey("conversions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "partnership_id",
+        Integer,
+        ForeignKey("partnerships.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    _ws(),
+    Column("share", DecimalText, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
 )
 
 costs = Table(
@@ -293,10 +333,15 @@ payouts = Table(
     Column("currency", String(3), nullable=False),
     Column("total_minor", BigInteger, nullable=False),
     Column("fx_rate_date", Date),
+    # pending -> approved -> paid; or carried (below the minimum payout, or negative)
     Column("status", String(20), nullable=False, server_default="pending"),
     _created(),
     Column("approved_at", UTCDateTime),
     Column("paid_at", UTCDateTime),
+    # The balance of earlier carried statements this one took over (statement currency).
+    Column("carried_in_minor", BigInteger, nullable=False, server_default="0"),
+    # Set on a carried statement: the statement its total rolled into.
+    Column("carried_into_id", Integer, ForeignKey("payouts.id")),
     UniqueConstraint("creator_id", "period_start", "period_end"),
 )
 
@@ -317,6 +362,16 @@ payout_lines = Table(
     Column("currency", String(3), nullable=False),
     Column("payable_on", Date, nullable=False),
     _created(),
+    # Commission and reversal lines: the (signed) revenue they were computed on and the rate.
+    Column("basis_minor", BigInteger),
+    Column("rate", DecimalText),
+    # Click lines: the days whose unique clicks they pay for.
+    Column("covers_from", Date),
+    Column("covers_to", Date),
+    # Set with payout_id: the line in the statement's currency and the rate used.
+    Column("statement_amount_minor", BigInteger),
+    Column("fx_rate", DecimalText),
+    Index("ix_payout_lines_partnership", "partnership_id", "payout_id"),
 )
 
 fx_rates = Table(
@@ -338,4 +393,17 @@ audit_log = Table(
     Column("subject", String(100), nullable=False),
     Column("details", JSON, nullable=False),
     _created(),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    _ws(),
+    Column("source", String(20), nullable=False),  # shopify | woocommerce | stripe
+    # Kept as given: an HMAC can only be checked with the secret itself (docs/api.md).
+    Column("secret", Text, nullable=False),
+    _created(),
+    Column("rotated_at", UTCDateTime),
+    UniqueConstraint("workspace_id", "source"),
 )

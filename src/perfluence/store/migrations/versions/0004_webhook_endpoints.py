@@ -1,4 +1,4 @@
-"""Webhook endpoints and API key scopes
+"""Webhook endpoints: one signing secret per workspace and shop platform
 
 Revision ID: 0004
 Revises: 0003
@@ -20,47 +20,26 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # Batch mode: SQLite cannot add a foreign key with ALTER TABLE; PostgreSQL alters in place.
-    with op.batch_alter_table("creators") as batch:
-        batch.add_column(sa.Column("iban", sa.String(length=34), nullable=True))
-        batch.add_column(sa.Column("bic", sa.String(length=11), nullable=True))
-        batch.add_column(sa.Column("account_holder", sa.String(length=70), nullable=True))
-    with op.batch_alter_table("payouts") as batch:
-        batch.add_column(
-            sa.Column("carried_in_minor", sa.BigInteger(), server_default="0", nullable=False)
-        )
-        batch.add_column(sa.Column("carried_into_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            op.f("fk_payouts_carried_into_id_payouts"), "payouts", ["carried_into_id"], ["id"]
-        )
-    with op.batch_alter_table("payout_lines") as batch:
-        batch.add_column(sa.Column("basis_minor", sa.BigInteger(), nullable=True))
-        batch.add_column(
-            sa.Column("rate", perfluence.store.types.DecimalText(length=40), nullable=True)
-        )
-        batch.add_column(sa.Column("covers_from", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("covers_to", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("statement_amount_minor", sa.BigInteger(), nullable=True))
-        batch.add_column(
-            sa.Column("fx_rate", perfluence.store.types.DecimalText(length=40), nullable=True)
-        )
-        batch.create_index(
-            "ix_payout_lines_partnership", ["partnership_id", "payout_id"], unique=False
-        )
+    op.create_table(
+        "webhook_endpoints",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("secret", sa.Text(), nullable=False),
+        sa.Column("created_at", perfluence.store.types.UTCDateTime(length=32), nullable=False),
+        sa.Column("rotated_at", perfluence.store.types.UTCDateTime(length=32), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_webhook_endpoints_workspace_id_workspaces"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_webhook_endpoints")),
+        sa.UniqueConstraint(
+            "workspace_id", "source", name=op.f("uq_webhook_endpoints_workspace_id_source")
+        ),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("payout_lines") as batch:
-        batch.drop_index("ix_payout_lines_partnership")
-        for name in (
-            "fx_rate", "statement_amount_minor", "covers_to", "covers_from", "rate", "basis_minor",
-        ):  # fmt: skip
-            batch.drop_column(name)
-    with op.batch_alter_table("payouts") as batch:
-        batch.drop_constraint(op.f("fk_payouts_carried_into_id_payouts"), type_="foreignkey")
-        batch.drop_column("carried_into_id")
-        batch.drop_column("carried_in_minor")
-    with op.batch_alter_table("creators") as batch:
-        batch.drop_column("account_holder")
-        batch.drop_column("bic")
-        batch.drop_column("iban")
+    op.drop_table("webhook_endpoints")
