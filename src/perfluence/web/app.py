@@ -18,6 +18,7 @@ from perfluence.config import get_settings
 from perfluence.services import tracking
 from perfluence.services.context import Context, open_context
 from perfluence.tracking.redirect import RedirectApp
+from perfluence.web.api import install_api
 
 
 def build_api(runtime: tracking.TrackingRuntime, *, owns_context: bool) -> FastAPI:
@@ -52,6 +53,7 @@ def build_api(runtime: tracking.TrackingRuntime, *, owns_context: bool) -> FastA
     async def index() -> PlainTextResponse:
         return PlainTextResponse("perfluence is running. Tracking links live under /l/.\n")
 
+    install_api(api, runtime.ctx)
     return api
 
 
