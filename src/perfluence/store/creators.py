@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from perfluence.core.kpis import TierThresholds, tier_for
 from perfluence.core.model import Creator, Platform, SocialAccount
+from perfluence.store.post_metrics import save_follower_snapshot
 from perfluence.store.tables import creators, social_accounts
 
 Audience = Mapping[str, Mapping[str, Decimal]]
@@ -121,6 +122,14 @@ def insert_accounts(
             for creator_id, a in rows
         ],
     )
+    # Every follower count written is also a dated snapshot: growth history is
+    # what the fake-follower signal in vetting reads.
+    owners = account_owners(conn, workspace_id)
+    for _creator_id, a in rows:
+        account_id = owners[(a.platform.value, a.handle)][0]
+        save_follower_snapshot(
+            conn, workspace_id, account_id, updated_at.date(), a.followers, updated_at
+        )
 
 
 def update_account(
@@ -135,6 +144,9 @@ def update_account(
         update(social_accounts)
         .where(social_accounts.c.workspace_id == workspace_id, social_accounts.c.id == account_id)
         .values(**values)
+    )
+    save_follower_snapshot(
+        conn, workspace_id, account_id, updated_at.date(), row.followers, updated_at
     )
 
 

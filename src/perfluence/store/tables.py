@@ -276,6 +276,9 @@ conversions = Table(
     Column("payment_ref", String(200)),
     Column("order_ref", String(200)),
     Column("reverses_external_id", String(200)),
+    # Order lines for per-product rates: [{"product_id", "sku", "quantity", "amount_minor",
+    # "currency"}], amounts after discounts; empty when the source gave none.
+    Column("lines", JSON),
     UniqueConstraint("workspace_id", "source", "kind", "external_id"),
     Index("ix_conversions_partnership_time", "partnership_id", "occurred_at"),
     Index("ix_conversions_customer", "workspace_id", "customer_ref", "occurred_at"),
@@ -406,4 +409,137 @@ webhook_endpoints = Table(
     _created(),
     Column("rotated_at", UTCDateTime),
     UniqueConstraint("workspace_id", "source"),
+)
+
+# Users of the dashboard; a membership gives one role in one workspace.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    _created(),
+    Column("disabled_at", UTCDateTime),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    _ws(),
+    Column("role", String(20), nullable=False),  # owner | member | read_only
+    _created(),
+    UniqueConstraint("user_id", "workspace_id"),
+)
+
+# Server-side sessions: the cookie holds only the random id; its hash is the key.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    _created(),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_sessions_user", "user_id"),
+)
+
+# Bumping a creator's version revokes every portal link issued before.
+portal_tokens = Table(
+    "portal_tokens",
+    metadata,
+    Column("creator_id", Integer, ForeignKey("creators.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- content: post metric history, follower history, comments, disclosure verdicts ---
+
+# Whether the platform showed its own paid-partnership label on the post (None: not known).
+posts.append_column(Column("paid_partnership_label", Boolean))
+# Vetting profile of a campaign: the brand it is for, the brands it competes with, and the
+# audience it wants ({"country": {"DK": "0.8"}, "age": {...}, "gender": {...}}, shares).
+campaigns.append_column(Column("brand", String(200)))
+campaigns.append_column(Column("competitors", JSON))
+campaigns.append_column(Column("audience_target", JSON))
+
+# Append-only: one row each time an import changed a post's metrics.
+post_metric_snapshots = Table(
+    "post_metric_snapshots",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _ws(),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("source", String(20), nullable=False),  # csv | instagram | tiktok | youtube
+    Column("impressions", BigInteger, nullable=False),
+    Column("reach", BigInteger, nullable=False),
+    Column("views", BigInteger, nullable=False),
+    Column("likes", BigInteger, nullable=False),
+    Column("comments", BigInteger, nullable=False),
+    Column("shares", BigInteger, nullable=False),
+    Column("saves", BigInteger, nullable=False),
+    Index("ix_post_metric_snapshots_post_time", "post_id", "recorded_at"),
+)
+
+# One follower count per account and day (the last one recorded that day wins).
+follower_snapshots = Table(
+    "follower_snapshots",
+    metadata,
+    Column(
+        "social_account_id",
+        Integer,
+        ForeignKey("social_accounts.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("day", Date, primary_key=True),
+    _ws(),
+    Column("followers", BigInteger, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    CheckConstraint("followers >= 0", name="followers_non_negative"),
+)
+
+# Public comments on posts, for sentiment; no author is stored (docs/sentiment.md).
+post_comments = Table(
+    "post_comments",
+    metadata,
+    Column("id", BigId, primary_key=True),
+    _ws(),
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("language", String(5), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("published_at", UTCDateTime),
+    _created(),
+    UniqueConstraint("post_id", "external_id"),
+)
+
+# The latest disclosure verdict of a post in one market (core.disclosure).
+post_disclosures = Table(
+    "post_disclosures",
+    metadata,
+    Column("post_id", Integer, ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("market", String(2), primary_key=True),
+    _ws(),
+    Column("verdict", String(20), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+)
+
+# Daily values of an imported series (sales, sessions, signups, ...) for lift against a baseline.
+baseline_series = Table(
+    "baseline_series",
+    metadata,
+    Column(
+        "workspace_id",
+        Integer,
+        ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("series", String(64), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("value", DecimalText, nullable=False),
+    _created(),
 )
