@@ -11,9 +11,10 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from perfluence.cli import serve as serve_command
 from perfluence.cli.console import cli_context, console, err_console
 from perfluence.cli.kpi_table import render_campaign_kpis, render_campaign_overview
+from perfluence.config import get_settings
 from perfluence.core.money import parse_locale
 from perfluence.services import demo as demo_service
-from perfluence.services import reporting
+from perfluence.services import reporting, users
 
 TOP_CREATORS = 10
 
@@ -80,6 +81,12 @@ def demo(
                 f"Workspace [bold]{summary.workspace}[/] already exists; showing it as it is "
                 "(use --reset to seed it again)."
             )
+        password = users.ensure_demo_user(ctx, workspace)
+        if password:
+            console.print(
+                f"Dashboard user [bold]{users.DEMO_EMAIL}[/], password [bold]{password}[/] "
+                "(shown once; 'perfluence users password' sets a new one)."
+            )
         overview = reporting.campaign_overview(ctx, workspace)
         console.print()
         render_campaign_overview(console, overview, locale)
@@ -94,5 +101,8 @@ def demo(
             "The web server is not available in this build yet; the tables above are the demo."
         )
         raise typer.Exit(0)
-    console.print(f"\nServing workspace [bold]{workspace}[/] (Ctrl+C stops).")
+    settings = get_settings()
+    hint = "'Demo login' on the login page" if settings.env == "dev" else users.DEMO_EMAIL
+    console.print(f"\nDashboard: [bold]{settings.public_base_url}/[/] (log in: {hint})")
+    console.print(f"Serving workspace [bold]{workspace}[/] (Ctrl+C stops).")
     serve_command.serve()

@@ -12,13 +12,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse
 
 from perfluence.config import get_settings
 from perfluence.services import tracking
 from perfluence.services.context import Context, open_context
 from perfluence.tracking.redirect import RedirectApp
 from perfluence.web.api import install_api
+from perfluence.web.dashboard import install_dashboard
 
 
 def build_api(runtime: tracking.TrackingRuntime, *, owns_context: bool) -> FastAPI:
@@ -49,11 +50,9 @@ def build_api(runtime: tracking.TrackingRuntime, *, owns_context: bool) -> FastA
         ok = bool(health["database"])
         return JSONResponse({"status": "ok" if ok else "degraded", **health}, 200 if ok else 503)
 
-    @api.get("/", include_in_schema=False)
-    async def index() -> PlainTextResponse:
-        return PlainTextResponse("perfluence is running. Tracking links live under /l/.\n")
-
     install_api(api, runtime.ctx)
+    # After the API: its HTML error pages wrap the API's JSON handlers for non-API paths.
+    install_dashboard(api)
     return api
 
 
