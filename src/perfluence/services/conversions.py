@@ -236,12 +236,19 @@ def list_conversions(
     creator: str | None = None,
     kind: str | None = None,
     limit: int = 100,
+    offset: int = 0,
+    occurred_from: datetime | None = None,
+    occurred_before: datetime | None = None,
 ) -> list[ConversionView]:
-    """The workspace's conversions, newest first, optionally for one campaign, creator or kind."""
+    """The workspace's conversions, newest first, optionally for one campaign, creator or kind,
+    and occurred in ``[occurred_from, occurred_before)``; ``offset`` skips the newest ones."""
     if kind is not None and kind not in {k.value for k in ConversionKind}:
         raise PerfluenceError(
             ErrorCode.INVALID, f"kind {kind!r} is not lead, sale or refund", field="kind"
         )
+    for name, bound in (("occurred_from", occurred_from), ("occurred_before", occurred_before)):
+        if bound is not None and bound.utcoffset() is None:
+            raise PerfluenceError(ErrorCode.INVALID, f"{name} needs a UTC offset", field=name)
     with ctx.engine.connect() as conn:
         ws = _workspace_id(conn, workspace_slug)
         return views.list_views(
@@ -251,6 +258,9 @@ def list_conversions(
             creator_handle=creator.lstrip("@") if creator else None,
             kind=kind,
             limit=max(1, min(limit, 10_000)),
+            offset=max(0, offset),
+            occurred_from=occurred_from,
+            occurred_before=occurred_before,
         )
 
 
@@ -276,6 +286,17 @@ def show_conversion(
         ConversionDetail(v, tuple(line for line in lines if line.conversion_id == v.id))
         for v in found
     ]
+
+
+def get_conversion(ctx: Context, workspace_slug: str, conversion_id: int) -> ConversionDetail:
+    """One conversion of the workspace by its id, with the ledger lines it wrote."""
+    with ctx.engine.connect() as conn:
+        ws = _workspace_id(conn, workspace_slug)
+        found = views.find_view_by_id(conn, ws, conversion_id)
+        if found is None:
+            raise PerfluenceError(ErrorCode.NOT_FOUND, f"conversion {conversion_id} not found")
+        lines = views.ledger_lines(conn, ws, [found.id])
+    return ConversionDetail(found, tuple(lines))
 
 
 def reaccrue(ctx: Context, workspace_slug: str) -> int:

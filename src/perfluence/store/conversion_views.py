@@ -131,6 +131,9 @@ def list_views(
     creator_handle: str | None,
     kind: str | None,
     limit: int,
+    offset: int = 0,
+    occurred_from: datetime | None = None,
+    occurred_before: datetime | None = None,
 ) -> list[ConversionView]:
     query = _view_select(workspace_id)
     if campaign_slug is not None:
@@ -139,8 +142,23 @@ def list_views(
         query = query.where(creators.c.handle == creator_handle)
     if kind is not None:
         query = query.where(conversions.c.kind == kind)
-    query = query.order_by(conversions.c.occurred_at.desc(), conversions.c.id.desc()).limit(limit)
+    if occurred_from is not None:
+        query = query.where(conversions.c.occurred_at >= occurred_from)
+    if occurred_before is not None:
+        query = query.where(conversions.c.occurred_at < occurred_before)
+    query = (
+        query.order_by(conversions.c.occurred_at.desc(), conversions.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     return [_view(r) for r in conn.execute(query)]
+
+
+def find_view_by_id(
+    conn: Connection, workspace_id: int, conversion_id: int
+) -> ConversionView | None:
+    row = conn.execute(_view_select(workspace_id).where(conversions.c.id == conversion_id)).first()
+    return None if row is None else _view(row)
 
 
 @dataclass(frozen=True, slots=True)

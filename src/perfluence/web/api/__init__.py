@@ -1,4 +1,5 @@
-"""The HTTP API: the S2S track routes, shop webhooks, ``/t.js``, and one error shape for all.
+"""The HTTP API: the REST resources, the S2S track routes, shop webhooks, ``/t.js``, and one
+error shape for all.
 
 ``install_api`` puts it on the FastAPI application ``web.app.build_api`` makes.
 """
@@ -8,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from perfluence.services.context import Context
-from perfluence.web.api import snippet, track, webhooks
+from perfluence.web.api import resources, snippet, track, webhooks
 from perfluence.web.api.errors import install_error_handling
 from perfluence.web.api.limits import BodyLimit
 from perfluence.web.api.state import attach_context
@@ -21,8 +22,15 @@ def install_api(api: FastAPI, ctx: Context) -> None:
     # Added last, so it runs first: nothing reads a body before its size is known.
     api.add_middleware(
         BodyLimit,
-        limits=[("/api/v1/track/", track.MAX_BODY_BYTES), ("/webhooks/", webhooks.MAX_BODY_BYTES)],
+        # The first matching prefix decides: the track routes before the rest of /api/v1.
+        limits=[
+            ("/api/v1/track/", track.MAX_BODY_BYTES),
+            ("/webhooks/", webhooks.MAX_BODY_BYTES),
+            ("/api/v1/", resources.MAX_BODY_BYTES),
+        ],
     )
     api.include_router(track.router)
     api.include_router(webhooks.router)
     api.include_router(snippet.router)
+    for router in resources.ROUTERS:
+        api.include_router(router)
