@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from perfluence.core import kpis
-from perfluence.core.kpis import MoneyRatio, Ratio, Tier
+from perfluence.core.kpis import Count, MoneyRatio, Ratio, Tier
 from perfluence.core.money import Money
 
 _COUNTS = (
@@ -56,9 +56,10 @@ class KpiFigures:
     clicks: int = 0  # every click, bots included
     bot_clicks: int = 0
     unique_clicks: int = 0  # bots are never unique
-    sales: int = 0  # orders
-    leads: int = 0
-    refunded_orders: int = 0  # sales with at least one refund
+    # A conversion split between partnerships counts as each one's share (a Decimal).
+    sales: Count = 0  # orders
+    leads: Count = 0
+    refunded_orders: Count = 0  # sales with at least one refund
 
     @classmethod
     def zero(cls, currency: str) -> KpiFigures:
@@ -78,7 +79,7 @@ class KpiFigures:
         return self.clicks - self.bot_clicks
 
     @property
-    def conversions(self) -> int:
+    def conversions(self) -> Count:
         """Sales and leads: what CPA and the conversion rate count."""
         return self.sales + self.leads
 

@@ -1,0 +1,1 @@
+"""Message catalogs of the campaign report, one dict per language (en, da, sv, nb)."""

@@ -1,0 +1,3 @@
+SELECT posts.partnership_id, posts.platform, substr(posts.published_at, 1, 10) AS day, count(posts.id) AS posts, coalesce(sum(posts.impressions), 0) AS impressions, coalesce(sum(posts.reach), 0) AS reach, coalesce(sum(posts.views), 0) AS views, coalesce(sum(posts.likes), 0) AS likes, coalesce(sum(posts.comments), 0) AS comments, coalesce(sum(posts.shares), 0) AS shares, coalesce(sum(posts.saves), 0) AS saves 
+FROM posts JOIN partnerships ON partnerships.id = posts.partnership_id 
+WHERE partnerships.workspace_id = 1 AND partnerships.campaign_id = 2 GROUP BY posts.partnership_id, posts.platform, substr(posts.published_at, 1, 10) ORDER BY posts.partnership_id, posts.platform, day
