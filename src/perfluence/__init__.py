@@ -8,10 +8,11 @@ The Python API is the same set of services the CLI and the web app use::
     perfluence.creators.list_creators(ctx, "my-workspace")
 
 Service modules load on first use, so importing a pure module such as
-``perfluence.core.money`` does not pull in the database layer. Two services
+``perfluence.core.money`` does not pull in the database layer. Three services
 share their name with a layer package and are reached through
 ``perfluence.services``: ``perfluence.services.conversions`` (conversion
-ingest) and ``perfluence.services.tracking`` (the redirect runtime).
+ingest), ``perfluence.services.reports`` (rendered reports) and
+``perfluence.services.tracking`` (the redirect runtime).
 """
 
 from __future__ import annotations
@@ -26,16 +27,23 @@ SERVICES = (
     "api_keys",
     "campaigns",
     "codes",
+    "compliance",
     "costs",
     "creators",
     "database",
     "demo",
     "fx",
+    "insights",
     "links",
     "partnerships",
     "payouts",
+    "post_metrics",
+    "posts",
     "reporting",
+    "sentiment",
     "simulator",
+    "users",
+    "vetting",
     "webhook_endpoints",
     "workspaces",
 )
@@ -47,16 +55,23 @@ __all__ = [  # noqa: RUF022 - grouped: entry points first, then the services
     "api_keys",
     "campaigns",
     "codes",
+    "compliance",
     "costs",
     "creators",
     "database",
     "demo",
     "fx",
+    "insights",
     "links",
     "partnerships",
     "payouts",
+    "post_metrics",
+    "posts",
     "reporting",
+    "sentiment",
     "simulator",
+    "users",
+    "vetting",
     "webhook_endpoints",
     "workspaces",
 ]

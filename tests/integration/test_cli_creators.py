@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -236,6 +237,36 @@ def test_partnership_terms_errors_name_the_field(
     assert code == EXIT_CODE[ErrorCode.INVALID]
     assert "12%" in capsys.readouterr().err
     assert partnerships.list_partnerships(cli_env, "shop") == []
+
+
+def test_partnership_product_rates(
+    cli_env: Context, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _invoke("creators", "add", "emma", "--name", "Emma")
+    _invoke("creators", "add", "bo", "--name", "Bo")
+    _invoke("campaigns", "add", "spring", "--name", "Spring", "--goal", "sales",
+            "--start", "2026-03-01", "--end", "2026-04-30")  # fmt: skip
+    out = _invoke(
+        "partnerships", "add", "spring", "emma", "--model", "cps", "--commission", "10%",
+        "--product-rate", "EMMA-TEE=15%", "--product-rate", "SIZE=XL=0.2",
+    )  # fmt: skip
+    assert "2 product rates" in out
+    [emma] = partnerships.list_partnerships(cli_env, "shop", creator="emma")
+    assert emma.terms.product_rates == (("EMMA-TEE", Decimal("0.15")), ("SIZE=XL", Decimal("0.2")))
+    twice = ("--product-rate", "TEE=5%", "--product-rate", "TEE=6%")
+    code = _run_main(
+        monkeypatch, "partnerships", "add", "spring", "bo", "--model", "cps",
+        "--commission", "10%", *twice,
+    )  # fmt: skip
+    assert code == EXIT_CODE[ErrorCode.INVALID]
+    assert "names a product twice" in capsys.readouterr().err
+    code = _run_main(
+        monkeypatch, "partnerships", "add", "spring", "bo", "--model", "cps",
+        "--commission", "10%", "--product-rate", "TEE=150",
+    )  # fmt: skip
+    assert code == EXIT_CODE[ErrorCode.INVALID]
+    assert "product_rates[TEE]" in capsys.readouterr().err
+    assert [p.creator_handle for p in partnerships.list_partnerships(cli_env, "shop")] == ["emma"]
 
 
 def test_import_file_not_found(

@@ -7,7 +7,7 @@ import pytest
 from perfluence import cli
 from perfluence.config import get_settings
 from perfluence.services.context import Context
-from perfluence.services.workspaces import get_workspace
+from perfluence.services.workspaces import get_workspace, list_workspaces
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
@@ -59,3 +59,17 @@ def test_bad_setting_is_reported_by_name(
     assert code == 9
     assert "port" in err
     assert "Traceback" not in err
+
+
+def test_init_sets_the_fallback_and_refuses_a_bad_one(
+    cli_env: Context, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(monkeypatch, "init", "-w", "kaffe", "--fallback", "https://kaffe.example/") == 0
+    assert get_workspace(cli_env, "kaffe").fallback_url == "https://kaffe.example/"
+    # On an existing workspace --fallback changes it.
+    assert run_cli(monkeypatch, "init", "-w", "kaffe", "--fallback", "https://kaffe.example/x") == 0
+    assert get_workspace(cli_env, "kaffe").fallback_url == "https://kaffe.example/x"
+    capsys.readouterr()
+    assert run_cli(monkeypatch, "init", "-w", "te", "--fallback", "javascript:alert(1)") == 2
+    assert "fallback_url must use http or https" in capsys.readouterr().err
+    assert [w.slug for w in list_workspaces(cli_env)] == ["kaffe"]

@@ -13,7 +13,7 @@ from perfluence import cli
 from perfluence.config import Settings, get_settings
 from perfluence.core.model import LinkStatus
 from perfluence.errors import EXIT_CODE, ErrorCode
-from perfluence.services import codes, links
+from perfluence.services import codes, links, workspaces
 from perfluence.services.context import Context
 from tests.integration.factories import (
     make_campaign,
@@ -109,6 +109,21 @@ def test_qr_files(cli_env: Context, tmp_path: Path) -> None:
     _invoke("links", "qr", "emma-qr", "--out", str(svg))
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert b"<svg" in svg.read_bytes()
+
+
+def test_workspace_fallback_is_set_and_removed(
+    cli_env: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = _invoke("links", "fallback", "https://Shop.example/closed")
+    assert "workspace shop falls back to https://shop.example/closed" in out
+    assert workspaces.get_workspace(cli_env, "shop").fallback_url == "https://shop.example/closed"
+    assert "has no fallback" in _invoke("links", "fallback", "--none")
+    assert workspaces.get_workspace(cli_env, "shop").fallback_url is None
+    bad = ("links", "fallback", "ftp://shop.example/")
+    assert _exit_code(monkeypatch, *bad) == EXIT_CODE[ErrorCode.INVALID]
+    both = runner.invoke(cli.app, ["links", "fallback", "https://shop.example/", "--none"])
+    assert both.exit_code == 2  # a usage error: a URL or --none
+    assert workspaces.get_workspace(cli_env, "shop").fallback_url is None
 
 
 def test_errors_exit_with_their_code(cli_env: Context, monkeypatch: pytest.MonkeyPatch) -> None:

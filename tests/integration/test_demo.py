@@ -5,22 +5,28 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from typer.testing import CliRunner
 
 from perfluence.cli import app
 from perfluence.config import get_settings
+from perfluence.conversions import accrual
 from perfluence.core.campaign_report import CampaignOverviewRow
 from perfluence.core.kpis import DEFAULT_TIERS, Tier
+from perfluence.core.money import Money
+from perfluence.core.payouts import LedgerEntry
 from perfluence.core.terms import PaymentModel, terms_from_dict
 from perfluence.core.visitors import UniqueCandidate, flag_unique
 from perfluence.services import demo, reporting
 from perfluence.services.context import Context
 from perfluence.services.demo_traffic import CLICKS_AT_SCALE_ONE, Linked, plan_clicks
-from perfluence.services.demo_world import DISCLOSURE, plan_world
+from perfluence.services.demo_world import DEMO_NOW, DISCLOSURE, plan_world
+from perfluence.services.payouts import new_click_lines
+from perfluence.store import conversions as conversion_store
 from perfluence.store.tables import (
     click_rollups_hourly,
     clicks,
@@ -29,6 +35,7 @@ from perfluence.store.tables import (
     partnerships,
     payout_lines,
     posts,
+    workspaces,
 )
 
 SCALE = 0.05
@@ -174,3 +181,101 @@ def test_cli_seeds_prints_tables_and_reuses(
         assert title in first.output
     assert second.exit_code == 0, second.output
     assert "already exists" in second.output
+
+
+def _stored_lines(conn: Connection, conversion_id: int) -> list[tuple[object, ...]]:
+    rows = conn.execute(
+        select(
+            payout_lines.c.kind,
+            payout_lines.c.amount_minor,
+            payout_lines.c.payable_on,
+            payout_lines.c.description,
+            payout_lines.c.basis_minor,
+            payout_lines.c.rate,
+        )
+        .where(payout_lines.c.conversion_id == conversion_id)
+        .order_by(payout_lines.c.id)
+    )
+    return [tuple(r) for r in rows]
+
+
+def _as_rows(entries: list[LedgerEntry] | None) -> list[tuple[object, ...]]:
+    assert entries is not None
+    return [
+        (
+            str(e.kind),
+            e.amount.minor_units,
+            e.payable_on,
+            e.description,
+            None if e.basis is None else e.basis.minor_units,
+            e.rate,
+        )
+        for e in entries
+    ]
+
+
+def test_demo_ledger_and_credits_are_what_ingest_writes(ctx: Context) -> None:
+    demo.seed_demo(ctx, scale=0.02)
+    checked = {"sale": 0, "lead": 0, "refund": 0}
+    with ctx.engine.connect() as conn:
+        ws = conn.execute(select(workspaces.c.id).where(workspaces.c.slug == "demo")).scalar_one()
+        terms = {
+            int(r.id): terms_from_dict(r.terms, currency=r.currency)
+            for r in conn.execute(
+                select(partnerships.c.id, partnerships.c.terms, partnerships.c.currency)
+            )
+        }
+        ids = conn.execute(select(conversions.c.id).order_by(conversions.c.id)).scalars().all()
+        for conversion_id in ids:
+            stored = conversion_store.conversion_by_id(conn, ws, conversion_id)
+            assert stored is not None
+            assert stored.partnership_id is not None
+            pid = stored.partnership_id
+            assert conversion_store.credits_of(conn, ws, conversion_id) == [
+                conversion_store.Credit(pid, Decimal(1), stored.amount)
+            ]
+            if stored.kind == "refund":
+                assert stored.reverses_id is not None
+                sale = conversion_store.conversion_by_id(conn, ws, stored.reverses_id)
+                assert sale is not None
+                expected = accrual.reversal_entries(
+                    conn,
+                    ws,
+                    terms[pid],
+                    pid,
+                    sale,
+                    refunded_before=Money.zero(sale.amount.currency),
+                    refunded=stored.amount,
+                    occurred_at=stored.occurred_at,
+                    earlier_refunds=[],
+                )
+            else:
+                expected = accrual.earning_entries(
+                    conn, terms[pid], stored.kind, stored.amount, stored.occurred_at, None, ()
+                )
+            assert _stored_lines(conn, conversion_id) == _as_rows(expected)
+            checked[stored.kind] += bool(expected)
+    assert all(checked.values()), checked  # every kind earned (or took back) something
+
+
+def test_demo_click_lines_leave_nothing_for_a_statement_to_pay_twice(ctx: Context) -> None:
+    demo.seed_demo(ctx, scale=0.02)
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(
+            select(
+                payout_lines.c.partnership_id,
+                payout_lines.c.amount_minor,
+                payout_lines.c.covers_to,
+                partnerships.c.terms,
+                partnerships.c.currency,
+            )
+            .join(partnerships, partnerships.c.id == payout_lines.c.partnership_id)
+            .where(payout_lines.c.kind == "click")
+        ).all()
+        assert rows
+        for r in rows:
+            t = terms_from_dict(r.terms, currency=r.currency)
+            assert t.cpc_rate is not None
+            assert new_click_lines(conn, r.partnership_id, "c", t, r.covers_to) == []
+            later = new_click_lines(conn, r.partnership_id, "c", t, DEMO_NOW.date())
+            assert later == []  # the demo's clicks end before its "now"

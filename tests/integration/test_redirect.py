@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 
 from perfluence.core.links import LinkTarget, tracking_url
 from perfluence.core.model import LinkStatus
-from perfluence.services import links, tracking
+from perfluence.services import links, tracking, workspaces
 from perfluence.services.context import Context
-from perfluence.store.tables import clicks, workspaces
+from perfluence.store.tables import clicks
 from perfluence.tracking.cache import LinkCache, LinkSnapshot, header_url, usable_fallback
 from perfluence.tracking.clickid import is_click_id
 from perfluence.tracking.pages import NOT_FOUND_HTML
@@ -218,15 +218,27 @@ def test_paused_link_goes_to_its_fallback_then_the_workspaces_else_404(world: Co
     assert "set-cookie" not in own.headers
     assert plain.status_code == 404
 
-    # The workspace fallback has no service setter yet: set the column.
-    with world.engine.begin() as conn:
-        conn.execute(
-            workspaces.update()
-            .where(workspaces.c.slug == WS)
-            .values(fallback_url="https://brand.example/home")
-        )
+    workspaces.set_fallback_url(world, WS, "https://Brand.example/home")
     plain = run(scenario)[1]
     assert (plain.status_code, plain.headers["location"]) == (302, "https://brand.example/home")
+    workspaces.set_fallback_url(world, WS, None)
+    assert run(scenario)[1].status_code == 404
+
+
+def test_a_running_cache_takes_up_a_new_workspace_fallback_on_refresh(world: Context) -> None:
+    links.create_link(world, WS, "summer", "emma", DESTINATION, slug="plain")
+    links.pause_link(world, WS, "plain")
+    cache = LinkCache(tracking.StoreLinkSource(world), refresh_seconds=3600)
+
+    async def scenario() -> list[bytes | None]:
+        await cache.reload()
+        seen = [cache.routes["plain"].fallback]
+        workspaces.set_fallback_url(world, WS, "https://brand.example/closed")
+        await cache.refresh()
+        seen.append(cache.routes["plain"].fallback)
+        return seen
+
+    assert run(scenario) == [None, b"https://brand.example/closed"]
 
 
 def test_click_cap_sends_to_fallback_and_still_records(world: Context) -> None:

@@ -53,3 +53,19 @@ def test_decimal_rates_survive_storage_exactly(ctx: Context) -> None:
 def test_unknown_workspace_names_the_slug(ctx: Context) -> None:
     with pytest.raises(PerfluenceError, match="'nope' not found"):
         workspaces.get_workspace(ctx, "nope")
+
+
+def test_workspace_fallback_is_validated_set_and_removed(ctx: Context) -> None:
+    with pytest.raises(PerfluenceError) as err:
+        workspaces.create_workspace(ctx, "shop", "Shop", fallback_url="//evil.example")
+    assert err.value.field == "fallback_url"
+    workspaces.create_workspace(ctx, "shop", "Shop", fallback_url=" https://Shop.example/ ")
+    assert workspaces.get_workspace(ctx, "shop").fallback_url == "https://shop.example/"
+    with pytest.raises(PerfluenceError) as err:
+        workspaces.set_fallback_url(ctx, "shop", "javascript:alert(1)")
+    assert err.value.code.value == "invalid"
+    assert workspaces.get_workspace(ctx, "shop").fallback_url == "https://shop.example/"
+    assert workspaces.set_fallback_url(ctx, "shop", None).fallback_url is None
+    with pytest.raises(PerfluenceError) as err:
+        workspaces.set_fallback_url(ctx, "nope", "https://x.example/")
+    assert err.value.code.value == "not_found"

@@ -37,6 +37,9 @@ def _money(cur: str) -> st.SearchStrategy[Money]:
 
 
 _rate = st.integers(1, 10_000).map(lambda n: Decimal(n) / 10_000)
+_product_key = st.text(
+    st.characters(codec="utf-8", categories=["L", "N", "P"]), min_size=1, max_size=20
+)
 
 
 @st.composite
@@ -73,6 +76,8 @@ def contract_terms(draw: st.DrawFn) -> ContractTerms:
             )
         countries = draw(st.sets(st.sampled_from(["DK", "SE", "NO", "FI", "DE"]), max_size=3))
         values["country_rates"] = tuple(sorted((c, draw(_rate)) for c in countries))
+        products = draw(st.sets(_product_key, max_size=3))
+        values["product_rates"] = tuple(sorted((k, draw(_rate)) for k in products))
     if model in {PaymentModel.CPC, PaymentModel.CPL, PaymentModel.CPS, PaymentModel.HYBRID}:
         values["cap_total"] = draw(st.none() | _money(cur))
         if draw(st.booleans()):

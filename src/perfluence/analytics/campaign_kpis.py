@@ -12,24 +12,32 @@ come from ``analytics.campaign_roster``. See ``docs/analytics.md``.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    Subquery,
     and_,
     case,
     distinct,
+    exists,
     func,
+    literal,
     select,
     union,
     union_all,
 )
 
+from perfluence.core.kpis import Count
 from perfluence.store.tables import (
     click_rollups_hourly,
+    conversion_credits,
     conversions,
     costs,
     partnerships,
@@ -37,6 +45,7 @@ from perfluence.store.tables import (
     posts,
     tracking_links,
 )
+from perfluence.store.types import DecimalText
 
 # Payout lines that are cost on top of the ``costs`` table. Flat fees and gifts
 # are booked as costs (kind ``fee``/``gifting``); their payout lines only settle
@@ -76,10 +85,12 @@ class TrafficRow:
 
 @dataclass(frozen=True, slots=True)
 class ConversionsRow:
+    """Counts are shares: a conversion split between two creators is 0.5 for each."""
+
     creator_id: int
     currency: str
-    sales: int
-    leads: int
+    sales: Count
+    leads: Count
     sales_minor: int
 
 
@@ -88,7 +99,7 @@ class RefundsRow:
     creator_id: int
     currency: str
     refunds_minor: int
-    refunded_orders: int
+    refunded_orders: Count
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,24 +186,71 @@ def fetch_traffic(conn: Connection, p: CampaignKpiParams) -> list[TrafficRow]:
 # --- conversions and revenue ---------------------------------------------------
 
 
-def _count_kind(kind: str) -> ColumnElement[Any]:
-    return _sum(case((conversions.c.kind == kind, 1), else_=0))
+def credited(workspace_id: int) -> Subquery:
+    """Who each conversion credits: ``(conversion_id, partnership_id, share, amount_minor)``.
+
+    The ``conversion_credits`` rows where a conversion has them (two halves
+    under the ``split`` conflict rule, each with its exact part of the
+    amount); otherwise its own ``partnership_id`` (for a refund: its sale's)
+    with the whole amount and share 1. Either way the parts of a conversion
+    sum to its amount.
+    """
+    sale = conversions.alias("credited_sale")
+    has_credits = exists().where(
+        conversion_credits.c.workspace_id == workspace_id,
+        conversion_credits.c.conversion_id == conversions.c.id,
+    )
+    from_credits = select(
+        conversion_credits.c.conversion_id.label("conversion_id"),
+        conversion_credits.c.partnership_id.label("partnership_id"),
+        conversion_credits.c.share.label("share"),
+        conversion_credits.c.amount_minor.label("amount_minor"),
+    ).where(conversion_credits.c.workspace_id == workspace_id)
+    whole_pid = func.coalesce(sale.c.partnership_id, conversions.c.partnership_id)
+    whole = (
+        select(
+            conversions.c.id.label("conversion_id"),
+            whole_pid.label("partnership_id"),
+            literal(Decimal(1), DecimalText).label("share"),
+            conversions.c.amount_minor.label("amount_minor"),
+        )
+        .select_from(conversions.outerjoin(sale, sale.c.id == conversions.c.reverses_id))
+        .where(conversions.c.workspace_id == workspace_id, whole_pid.is_not(None), ~has_credits)
+    )
+    return union_all(from_credits, whole).subquery("credited")
+
+
+def _count_kind(kind: str, kind_column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return _sum(case((kind_column == kind, 1), else_=0))
+
+
+def _counted(value: Decimal) -> Count:
+    """A whole count as an int (what most campaigns have), a fractional one as a Decimal."""
+    return int(value) if value == value.to_integral_value() else value
 
 
 def conversions_query(p: CampaignKpiParams) -> Select[Any]:
-    """Sales (count, gross amount) and leads per creator and currency."""
+    """Sales (count, credited amount) and leads per creator, currency and credit share.
+
+    Counts are per share (``fetch_conversions`` weighs them); amounts are the
+    credited parts, so a split sale adds exactly its amount to the campaign.
+    """
+    credit = credited(p.workspace_id)
     return (
         select(
             partnerships.c.creator_id,
             conversions.c.currency,
-            _count_kind("sale").label("sales"),
-            _count_kind("lead").label("leads"),
-            _sum(case((conversions.c.kind == "sale", conversions.c.amount_minor), else_=0)).label(
+            credit.c.share,
+            _count_kind("sale", conversions.c.kind).label("sales"),
+            _count_kind("lead", conversions.c.kind).label("leads"),
+            _sum(case((conversions.c.kind == "sale", credit.c.amount_minor), else_=0)).label(
                 "sales_minor"
             ),
         )
         .select_from(
-            conversions.join(partnerships, partnerships.c.id == conversions.c.partnership_id)
+            conversions.join(credit, credit.c.conversion_id == conversions.c.id).join(
+                partnerships, partnerships.c.id == credit.c.partnership_id
+            )
         )
         .where(
             in_campaign(p),
@@ -200,54 +258,72 @@ def conversions_query(p: CampaignKpiParams) -> Select[Any]:
             conversions.c.kind.in_(("sale", "lead")),
             conversions.c.status.not_in(EXCLUDED_STATUSES),
         )
-        .group_by(partnerships.c.creator_id, conversions.c.currency)
-        .order_by(partnerships.c.creator_id, conversions.c.currency)
+        .group_by(partnerships.c.creator_id, conversions.c.currency, credit.c.share)
+        .order_by(partnerships.c.creator_id, conversions.c.currency, credit.c.share)
     )
 
 
-def fetch_conversions(conn: Connection, p: CampaignKpiParams) -> list[ConversionsRow]:
+def _weighed(rows: Iterable[Any], counts: tuple[str, ...], sums: tuple[str, ...]) -> list[Any]:
+    """Fold rows per (creator, currency, share) into per (creator, currency): count × share."""
+    counted: dict[tuple[int, str], dict[str, Decimal]] = defaultdict(
+        lambda: dict.fromkeys(counts, Decimal(0))
+    )
+    summed: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(sums, 0))
+    for r in rows:
+        key = (r.creator_id, r.currency)
+        for name in counts:
+            counted[key][name] += int(getattr(r, name)) * Decimal(r.share)
+        for name in sums:
+            summed[key][name] += int(getattr(r, name))
     return [
-        ConversionsRow(r.creator_id, r.currency, int(r.sales), int(r.leads), int(r.sales_minor))
-        for r in conn.execute(conversions_query(p))
+        (key, {n: _counted(v) for n, v in counted[key].items()}, summed[key])
+        for key in sorted(counted)
+    ]
+
+
+def fetch_conversions(conn: Connection, p: CampaignKpiParams) -> list[ConversionsRow]:
+    folded = _weighed(conn.execute(conversions_query(p)), ("sales", "leads"), ("sales_minor",))
+    return [
+        ConversionsRow(key[0], key[1], c["sales"], c["leads"], m["sales_minor"])
+        for key, c, m in folded
     ]
 
 
 def refunds_query(p: CampaignKpiParams) -> Select[Any]:
-    """Refunds per creator and currency, credited to the creator of the sale they reverse.
+    """Refunds per creator, currency and credit share, credited like the sale they reverse.
 
     A refund row carries a positive amount and points at its sale through
-    ``reverses_id``; a refund without one counts for its own partnership.
+    ``reverses_id``; its credit rows share it like the sale's (see ``credited``).
     """
-    refund = conversions.alias("refund")
-    sale = conversions.alias("sale")
-    partnership_id = func.coalesce(sale.c.partnership_id, refund.c.partnership_id)
+    credit = credited(p.workspace_id)
     return (
         select(
             partnerships.c.creator_id,
-            refund.c.currency,
-            _sum(refund.c.amount_minor).label("refunds_minor"),
-            func.count(distinct(refund.c.reverses_id)).label("refunded_orders"),
+            conversions.c.currency,
+            credit.c.share,
+            _sum(credit.c.amount_minor).label("refunds_minor"),
+            func.count(distinct(conversions.c.reverses_id)).label("refunded_orders"),
         )
         .select_from(
-            refund.outerjoin(sale, sale.c.id == refund.c.reverses_id).join(
-                partnerships, partnerships.c.id == partnership_id
+            conversions.join(credit, credit.c.conversion_id == conversions.c.id).join(
+                partnerships, partnerships.c.id == credit.c.partnership_id
             )
         )
         .where(
             in_campaign(p),
-            refund.c.workspace_id == p.workspace_id,
-            refund.c.kind == "refund",
-            refund.c.status.not_in(EXCLUDED_STATUSES),
+            conversions.c.workspace_id == p.workspace_id,
+            conversions.c.kind == "refund",
+            conversions.c.status.not_in(EXCLUDED_STATUSES),
         )
-        .group_by(partnerships.c.creator_id, refund.c.currency)
-        .order_by(partnerships.c.creator_id, refund.c.currency)
+        .group_by(partnerships.c.creator_id, conversions.c.currency, credit.c.share)
+        .order_by(partnerships.c.creator_id, conversions.c.currency, credit.c.share)
     )
 
 
 def fetch_refunds(conn: Connection, p: CampaignKpiParams) -> list[RefundsRow]:
+    folded = _weighed(conn.execute(refunds_query(p)), ("refunded_orders",), ("refunds_minor",))
     return [
-        RefundsRow(r.creator_id, r.currency, int(r.refunds_minor), int(r.refunded_orders))
-        for r in conn.execute(refunds_query(p))
+        RefundsRow(key[0], key[1], m["refunds_minor"], c["refunded_orders"]) for key, c, m in folded
     ]
 
 
@@ -296,10 +372,13 @@ def fetch_costs(conn: Connection, p: CampaignKpiParams) -> list[CostRow]:
 
 def money_currencies_query(p: CampaignKpiParams) -> Select[Any]:
     """Every currency the campaign's conversions, costs and payout lines are in."""
+    credit = credited(p.workspace_id)
     in_conversions = (
         select(conversions.c.currency)
         .select_from(
-            conversions.join(partnerships, partnerships.c.id == conversions.c.partnership_id)
+            conversions.join(credit, credit.c.conversion_id == conversions.c.id).join(
+                partnerships, partnerships.c.id == credit.c.partnership_id
+            )
         )
         .where(in_campaign(p))
     )

@@ -14,17 +14,23 @@ from pydantic import ValidationError
 from perfluence.cli import (
     campaigns,
     codes,
+    comments,
     conversions,
     costs,
     creators,
     db,
     demo,
     fx,
+    insights,
     keys,
     links,
     partnerships,
     payouts,
+    posts,
+    report,
     serve,
+    users,
+    vetting,
     webhooks,
 )
 from perfluence.cli.console import err_console
@@ -48,9 +54,16 @@ app.add_typer(payouts.app, name="payouts")
 app.add_typer(costs.app, name="costs")
 app.add_typer(keys.app, name="keys")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(users.app, name="users")
+app.add_typer(insights.app, name="insights")
+app.add_typer(posts.app, name="posts")
+app.add_typer(comments.app, name="comments")
+app.add_typer(vetting.app, name="vetting")
 app.command("init")(db.init)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)
+app.command("portal-link")(users.portal_link)
+app.command("report")(report.report)
 
 
 def main() -> None:

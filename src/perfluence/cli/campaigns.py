@@ -11,8 +11,10 @@ from rich.table import Table
 
 from perfluence.cli.console import cli_context, console, workspace_option_default
 from perfluence.cli.kpi_table import render_campaign_kpis
+from perfluence.core.attribution import ConflictRule
 from perfluence.core.model import Campaign, TargetMetric
 from perfluence.core.money import Money, format_money
+from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.services import campaigns, reporting
 from perfluence.services.context import Context
 
@@ -25,6 +27,7 @@ Workspace = Annotated[
 ]
 DATE_FORMATS = ["%Y-%m-%d"]
 MONEY_TARGETS = frozenset(campaigns.MONEY_METRICS)
+RULES = ", ".join(rule.value for rule in ConflictRule)
 
 
 def target_text(campaign: Campaign, metric: TargetMetric, value: Decimal) -> str:
@@ -61,9 +64,17 @@ def add(
         typer.Option(help="KPI target metric=value; repeat: --target roas=4 --target cpa=150."),
     ] = None,
     brief: Annotated[str | None, typer.Option(help="The brief given to creators.")] = None,
-    attribution_window: Annotated[
-        int | None, typer.Option(help="Attribution window in days (default from settings).")
+    window_days: Annotated[
+        int | None,
+        typer.Option(
+            "--window-days",
+            "--attribution-window",
+            help="Attribution window in days after a click (default from settings).",
+        ),
     ] = None,
+    conflict_rule: Annotated[
+        str, typer.Option(help=f"When click and code disagree: {RULES}.")
+    ] = "code_wins",
     reference_cpm: Annotated[
         str | None, typer.Option(help="Reference CPM for EMV in --currency.")
     ] = None,
@@ -85,9 +96,10 @@ def add(
             markets=market or [],
             brief=brief,
             targets=target or [],
-            attribution_window_days=attribution_window,
+            attribution_window_days=window_days,
             reference_cpm=reference_cpm,
             status=status,
+            conflict_rule=conflict_rule,
         )
     console.print(
         f"added campaign [bold]{c.slug}[/] ({c.goal.value}, {c.starts_on} – {c.ends_on}, "
@@ -136,6 +148,38 @@ def set_status(
     console.print(f"campaign [bold]{c.slug}[/] is now {c.status.value}")
 
 
+@app.command("set")
+def set_(
+    slug: Annotated[str, typer.Argument(help="Campaign slug.")],
+    conflict_rule: Annotated[
+        str | None, typer.Option(help=f"When click and code disagree: {RULES}.")
+    ] = None,
+    window_days: Annotated[
+        int | None, typer.Option(help="Attribution window in days after a click (1-365).")
+    ] = None,
+    status: Annotated[str | None, typer.Option(help="draft, active, paused or ended.")] = None,
+    workspace: Workspace = "",
+) -> None:
+    """Change a campaign's conflict rule, attribution window or status."""
+    if conflict_rule is None and window_days is None and status is None:
+        raise PerfluenceError(
+            ErrorCode.INVALID, "nothing to change: give --conflict-rule, --window-days or --status"
+        )
+    with cli_context() as ctx:
+        c = campaigns.update_campaign(
+            ctx,
+            workspace or workspace_option_default(),
+            slug,
+            status=status,
+            conflict_rule=conflict_rule,
+            attribution_window_days=window_days,
+        )
+    console.print(
+        f"campaign [bold]{c.slug}[/]: {c.status.value}, conflict rule {c.conflict_rule.value}, "
+        f"attribution window {c.attribution_window_days} days"
+    )
+
+
 def _print_details(c: Campaign) -> None:
     console.print(f"[bold]{c.name}[/] ({c.slug})")
     details = Table(show_header=False, box=None)
@@ -147,6 +191,7 @@ def _print_details(c: Campaign) -> None:
     details.add_row("budget", format_money(c.budget))
     details.add_row("markets", " ".join(c.markets) or "-")
     details.add_row("attribution window", f"{c.attribution_window_days} days")
+    details.add_row("conflict rule", c.conflict_rule.value)
     details.add_row(
         "reference CPM", format_money(c.reference_cpm) if c.reference_cpm else "workspace default"
     )

@@ -37,6 +37,10 @@ def init(
     name: Annotated[str, typer.Option(help="Display name of the workspace.")] = "",
     currency: Annotated[str, typer.Option(help="Default currency (ISO 4217).")] = "EUR",
     language: Annotated[str, typer.Option(help="Report language: en, da, sv or nb.")] = "en",
+    fallback: Annotated[
+        str | None,
+        typer.Option(help="Where clicks on paused or capped links go when they have no fallback."),
+    ] = None,
 ) -> None:
     """Create the database (or upgrade it) and a first workspace."""
     slug = workspace or workspace_option_default()
@@ -44,10 +48,12 @@ def init(
         revision = database.upgrade(ctx)
         existing = {w.slug for w in workspaces.list_workspaces(ctx)}
         if slug in existing:
+            if fallback is not None:
+                workspaces.set_fallback_url(ctx, slug, fallback)
             console.print(f"database at revision {revision}; workspace [bold]{slug}[/] exists")
             return
         ws = workspaces.create_workspace(
-            ctx, slug, name or slug, currency=currency, language=language
+            ctx, slug, name or slug, currency=currency, language=language, fallback_url=fallback
         )
     console.print(
         f"database at revision {revision}; created workspace [bold]{ws.slug}[/] "

@@ -25,12 +25,14 @@ from perfluence.core.formatting import (
     format_percent,
     format_ratio_percent,
 )
-from perfluence.core.kpis import MoneyRatio, Ratio
+from perfluence.core.kpis import Count, MoneyRatio, Ratio
 from perfluence.core.money import Money, format_money
 
 
-def _n(value: int, locale: str) -> str:
-    return format_number(value, locale, 0)
+def _n(value: Count, locale: str) -> str:
+    # A split conversion counts as a share: show its decimals rather than round them away.
+    whole = isinstance(value, int) or value == value.to_integral_value()
+    return format_number(value, locale, 0 if whole else None)
 
 
 def _roas(value: Ratio, locale: str) -> str:

@@ -11,7 +11,7 @@ from rich.table import Table
 from perfluence.cli.console import cli_context, console, workspace_option_default
 from perfluence.core.model import TrackingLink
 from perfluence.errors import ErrorCode, PerfluenceError
-from perfluence.services import links
+from perfluence.services import links, workspaces
 from perfluence.services.links import QrFormat
 
 app = typer.Typer(
@@ -189,6 +189,30 @@ def set_(
             )
         short_url = links.public_url(ctx, link.slug)
     _show(link, short_url)
+
+
+@app.command("fallback")
+def fallback(
+    url: Annotated[
+        str | None, typer.Argument(help="Where clicks on paused or capped links go (http/https).")
+    ] = None,
+    none: Annotated[bool, typer.Option("--none", help="Remove the workspace fallback.")] = False,
+    workspace: Workspace = "",
+) -> None:
+    """Set the workspace's fallback URL, used by links that have none of their own."""
+    if (url is None) == (not none):
+        raise typer.BadParameter("give a URL or --none (not both)")
+    ws = workspace or workspace_option_default()
+    with cli_context() as ctx:
+        found = workspaces.set_fallback_url(ctx, ws, None if none else url)
+    if found.fallback_url is None:
+        console.print(f"workspace [bold]{found.slug}[/] has no fallback: such clicks get a 404")
+    else:
+        console.print(
+            f"workspace {found.slug} falls back to {found.fallback_url}",
+            soft_wrap=True,
+            markup=False,
+        )
 
 
 @app.command("qr")

@@ -21,10 +21,11 @@ Workspace = Annotated[
 ]
 
 
-def _pairs(values: list[str] | None, option: str) -> list[tuple[str, str]]:
+def _pairs(values: list[str] | None, option: str, *, last: bool = False) -> list[tuple[str, str]]:
     out = []
     for text in values or []:
-        key, sep, value = text.partition("=")
+        # A SKU may itself hold "=": product rates split at the last one.
+        key, sep, value = text.rpartition("=") if last else text.partition("=")
         if not sep or not key.strip() or not value.strip():
             raise PerfluenceError(
                 ErrorCode.INVALID, f"{option} {text!r} must look like KEY=VALUE", field=option
@@ -52,6 +53,10 @@ def add(
     ] = None,
     country_rate: Annotated[
         list[str] | None, typer.Option(help="Commission for one market, e.g. SE=10%; repeat.")
+    ] = None,
+    product_rate: Annotated[
+        list[str] | None,
+        typer.Option(help="Commission for one product id or SKU, e.g. EMMA-TEE=15%; repeat."),
     ] = None,
     gift_value: Annotated[str | None, typer.Option(help="Value of the gifted products.")] = None,
     cap_total: Annotated[str | None, typer.Option(help="Most the contract ever pays.")] = None,
@@ -95,6 +100,14 @@ def add(
         ]
     if country_rate:
         terms["country_rates"] = dict(_pairs(country_rate, "--country-rate"))
+    if product_rate:
+        pairs = _pairs(product_rate, "--product-rate", last=True)
+        keys = [key for key, _ in pairs]
+        if len(set(keys)) != len(keys):
+            raise PerfluenceError(
+                ErrorCode.INVALID, "--product-rate names a product twice", field="--product-rate"
+            )
+        terms["product_rates"] = dict(pairs)
     with cli_context() as ctx:
         p = partnerships.create_partnership(
             ctx, workspace or workspace_option_default(), campaign, creator, terms

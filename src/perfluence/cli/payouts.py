@@ -58,6 +58,8 @@ def _show(view: payouts.StatementView, locale: str) -> None:
         else "no conversion"
     )
     console.print(f"status: [bold]{s.status}[/] ({s.note}); rates: {rate}")
+    for campaign, reasons in sorted(view.held.items()):
+        console.print(f"[yellow]held[/] {campaign}: {'; '.join(reasons)} (not on this statement)")
 
 
 @app.command("preview")

@@ -20,8 +20,15 @@ from decimal import Decimal
 from sqlalchemy import Connection
 
 from perfluence.core.fx import BASE, MAX_LOOKBACK_DAYS, RateTable
+from perfluence.core.model import NormalisedLine
 from perfluence.core.money import Money
-from perfluence.core.payouts import AccrualInput, LedgerEntry, LineKind, accrue_conversion
+from perfluence.core.payouts import (
+    AccrualInput,
+    AccrualLine,
+    LedgerEntry,
+    LineKind,
+    accrue_conversion,
+)
 from perfluence.core.terms import ContractTerms
 from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.store import conversions as repo
@@ -59,8 +66,13 @@ def earning_entries(
     occurred_at: datetime,
     country: str | None,
     product_ids: tuple[str, ...],
+    lines: Sequence[NormalisedLine] = (),
 ) -> list[LedgerEntry] | None:
-    """A sale's or lead's entries for one credited partnership; ``None`` when a rate is missing."""
+    """A sale's or lead's entries for one credited partnership; ``None`` when a rate is missing.
+
+    The order ``lines`` stay in the order's currency: ``core.payouts`` shares
+    the credited, converted amount out over them in proportion (``line_bases``).
+    """
     if kind == "lead" and credited.is_zero():
         amount: Money | None = Money.zero(terms.currency)
     else:
@@ -73,6 +85,7 @@ def earning_entries(
         occurred_at=occurred_at,
         country=country,
         product_ids=product_ids,
+        lines=tuple(AccrualLine(ln.product_id, ln.amount, ln.sku) for ln in lines),
     )
     return accrue_conversion(terms, event)
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from perfluence.core.model import ConversionKind, NormalisedEvent
+from perfluence.core.model import ConversionKind, NormalisedEvent, NormalisedLine
 from perfluence.core.money import Money
+from perfluence.store.conversions import lines_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class IncomingEvent:
     order_ref: str | None = None
     country: str | None = None
     product_ids: tuple[str, ...] = ()
+    lines: tuple[NormalisedLine, ...] = ()  # order lines, for per-product commission rates
     test: bool = False
     amount_from_gross: bool = False
 
@@ -56,6 +58,7 @@ def from_normalised(event: NormalisedEvent) -> IncomingEvent:
         order_ref=event.order_ref,
         country=event.country,
         product_ids=products,
+        lines=event.lines,
         test=event.test,
         amount_from_gross=event.amount_from_gross,
     )
@@ -87,6 +90,7 @@ def conversion_row(
         "payment_ref": event.payment_ref,
         "order_ref": event.order_ref,
         "reverses_external_id": event.reverses_external_id,
+        "lines": lines_json(event.lines),
         "status": "rejected" if event.test else "pending",
         "created_at": now,
     }

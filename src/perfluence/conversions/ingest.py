@@ -219,6 +219,7 @@ def ingest_event(conn: Connection, workspace_id: int, event: IncomingEvent, now:
                 event.occurred_at,
                 event.country,
                 event.product_ids,
+                event.lines,
             )
             if entries is None:
                 flags.append(accrual.FX_RATE_MISSING)
@@ -278,7 +279,8 @@ def _reaccrue_earning(
             credit.amount,
             stored.occurred_at,
             stored.country,
-            (),
+            tuple(ln.product_id for ln in stored.lines if ln.product_id is not None),
+            stored.lines,
         )
         if entries is None:
             return False

@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 from perfluence.conversions import accrual
 from perfluence.conversions.incoming import IncomingEvent, conversion_row
-from perfluence.core.money import Money
+from perfluence.core.money import Money, allocate
 from perfluence.core.payouts import LedgerEntry
 from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.store import conversion_evidence as evidence
@@ -97,15 +97,13 @@ def _reversals(
     credits = repo.credits_of(conn, workspace_id, sale.id)
     facts = evidence.partnership_facts(conn, workspace_id, {c.partnership_id for c in credits})
     earlier = repo.refund_ids(conn, workspace_id, sale.id, before_id)
+    # Shared out like the sale's credit, so the parts sum exactly to the refund.
+    parts = allocate(plan.amount, [c.share for c in credits]) if credits else []
     own: list[repo.Credit] = []
     ledger: dict[int, list[LedgerEntry]] = {}
     waiting = False
-    for credit in credits:
-        own.append(
-            repo.Credit(
-                credit.partnership_id, credit.share, (plan.amount * credit.share).quantize()
-            )
-        )
+    for credit, part in zip(credits, parts, strict=True):
+        own.append(repo.Credit(credit.partnership_id, credit.share, part))
         if sale.status == "rejected":
             continue
         entries = accrual.reversal_entries(

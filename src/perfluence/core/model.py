@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from perfluence.core.attribution import ConflictRule
 from perfluence.core.kpis import Tier
 from perfluence.core.money import Money
 from perfluence.core.terms import ContractTerms, PaymentModel
@@ -132,6 +133,8 @@ class Campaign:
     attribution_window_days: int
     reference_cpm: Money | None
     created_at: datetime
+    # Who earns a conversion whose click and code name different partnerships.
+    conflict_rule: ConflictRule = ConflictRule.CODE_WINS
 
     @property
     def currency(self) -> str:

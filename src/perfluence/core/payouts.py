@@ -1,10 +1,11 @@
 """The payout ledger's accrual rules (pure): what one event earns a creator.
 
 Accrual happens when an event is stored and never looks at other events:
-a sale earns a commission at the base, per-country rate; a lead earns the
-per-lead rate; a refund reverses part of what its sale earned. Everything
-that depends on several events (volume tiers, caps, the minimum payout, pay
-per click, flat-fee instalments) is decided when a statement is drawn up
+a sale earns a commission at the base, per-country rate (order lines of a
+product with its own rate earn that rate); a lead earns the per-lead rate;
+a refund reverses part of what its sale earned. Everything that depends on
+several events (volume tiers, caps, the minimum payout, pay per click,
+flat-fee instalments) is decided when a statement is drawn up
 (``core.statements``). See ``docs/payouts.md``.
 
 Rounding: every entry is rounded half up to the currency's minor unit once,
@@ -19,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final, Literal
 
-from perfluence.core.money import Money
+from perfluence.core.money import Money, allocate, sum_money
 from perfluence.core.terms import ContractTerms
 from perfluence.errors import ErrorCode, PerfluenceError
 
@@ -41,6 +42,15 @@ VARIABLE_KINDS: Final = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class AccrualLine:
+    """One order line of a sale: which product, and its (after-discount) amount."""
+
+    product_id: str | None
+    amount: Money
+    sku: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AccrualInput:
     """One attributed conversion (or refund) as the ledger sees it.
 
@@ -50,6 +60,10 @@ class AccrualInput:
     (``reverses_amount``) so the reversal is proportional;
     ``refunded_before`` is what earlier refunds of the same sale returned,
     so that partial refunds add up to exactly the commission.
+
+    ``lines`` are the sale's order lines, for per-product rates; their
+    amounts only weigh how ``amount`` is shared out (see ``line_bases``), so
+    they may be in the order's currency when ``amount`` has been converted.
     """
 
     kind: Literal["sale", "lead", "refund"]
@@ -57,6 +71,7 @@ class AccrualInput:
     occurred_at: datetime
     country: str | None
     product_ids: tuple[str, ...] = ()
+    lines: tuple[AccrualLine, ...] = ()
     reverses_commission: Money | None = None
     reverses_amount: Money | None = None
     refunded_before: Money | None = None
@@ -142,11 +157,43 @@ def accrue_conversion(terms: ContractTerms, event: AccrualInput) -> list[LedgerE
     raise PerfluenceError(ErrorCode.INVALID, f"unknown conversion kind {event.kind!r}")
 
 
+def line_bases(amount: Money, lines: tuple[AccrualLine, ...]) -> list[Money] | None:
+    """Each line's part of ``amount``; the parts always sum to ``amount`` exactly.
+
+    When the lines add up to ``amount`` (same currency) they are their own
+    parts. Otherwise ``amount`` is shared out in proportion to the line
+    amounts (``allocate``: largest remainder, to the minor unit), which
+    covers order-level discounts, a credited share of a split conversion and
+    a converted currency alike. ``None`` (so the whole amount earns the base
+    rate) when there are no lines, a line is negative, the lines are in
+    several currencies or sum to zero, or ``amount`` is finer than a minor unit.
+    """
+    if not lines or amount.quantize() != amount:
+        return None
+    currency = lines[0].amount.currency
+    if any(ln.amount.currency != currency or ln.amount.amount < 0 for ln in lines):
+        return None
+    total = sum_money((ln.amount for ln in lines), currency)
+    if total.is_zero():
+        return None
+    if total == amount:
+        return [ln.amount for ln in lines]
+    return allocate(amount, [ln.amount.amount for ln in lines])
+
+
 def _sale(terms: ContractTerms, event: AccrualInput) -> list[LedgerEntry]:
     rate = commission_rate(terms, event.country)
     if rate is None:
         return []
     where = f" ({event.country.upper()})" if event.country and terms.country_rates else ""
+    bases = line_bases(event.amount, event.lines) if terms.product_rates else None
+    rates = (
+        None
+        if bases is None
+        else [terms.product_rate_for(ln.product_id, ln.sku) for ln in event.lines]
+    )
+    if bases is not None and rates is not None and any(r is not None for r in rates):
+        return [_per_product(terms, event, rate, where, bases, rates)]
     return [
         LedgerEntry(
             kind=LineKind.COMMISSION,
@@ -157,6 +204,42 @@ def _sale(terms: ContractTerms, event: AccrualInput) -> list[LedgerEntry]:
             rate=rate,
         )
     ]
+
+
+def _per_product(
+    terms: ContractTerms,
+    event: AccrualInput,
+    base_rate: Decimal,
+    where: str,
+    bases: list[Money],
+    rates: list[Decimal | None],
+) -> LedgerEntry:
+    """One commission line for the whole sale (volume tiers count it as one order).
+
+    Each line earns its product's rate or the base rate; the exact sum is
+    rounded once. ``rate`` is stored only when every line had the same one.
+    """
+    groups: dict[Decimal, tuple[Money, list[str]]] = {}
+    for line, basis, own in zip(event.lines, bases, rates, strict=True):
+        rate = base_rate if own is None else own
+        part, names = groups.get(rate, (Money.zero(terms.currency), []))
+        name = line.sku or line.product_id
+        if own is not None and name is not None and name not in names:
+            names.append(name)
+        groups[rate] = (part + basis, names)
+    exact = sum_money((part * rate for rate, (part, _) in groups.items()), terms.currency)
+    parts = []
+    for rate, (part, names) in groups.items():
+        label = f" ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})" if names else where
+        parts.append(f"{percent_text(rate)}{label} of {part}")
+    return LedgerEntry(
+        kind=LineKind.COMMISSION,
+        amount=exact.quantize(),
+        payable_on=held_until(terms, event.occurred_at),
+        description=" + ".join(parts),
+        basis=event.amount,
+        rate=next(iter(groups)) if len(groups) == 1 else None,
+    )
 
 
 def _refund(terms: ContractTerms, event: AccrualInput) -> list[LedgerEntry]:

@@ -22,6 +22,7 @@ from perfluence.errors import ErrorCode, PerfluenceError
 
 TERMS_VERSION: Final = 1
 MAX_HOLD_DAYS: Final = 365
+MAX_PRODUCT_KEY: Final = 100
 DEFAULT_HOLD_DAYS: Final = 30
 
 
@@ -52,6 +53,7 @@ _NEEDS: Final[dict[str, str]] = {
     "fee_schedule": "flat_fee",
     "commission_tiers": "commission_rate",
     "country_rates": "commission_rate",
+    "product_rates": "commission_rate",
 }
 # Caps bound variable earnings; a fixed fee or a gift has nothing to cap or hold back.
 _VARIABLE: Final = frozenset({PaymentModel.CPC, PaymentModel.CPL, PaymentModel.CPS})
@@ -149,6 +151,8 @@ class ContractTerms:
     commission_tiers: tuple[CommissionTier, ...] = ()
     # (country, rate) sorted by country: the commission rate for buyers in that market.
     country_rates: tuple[tuple[str, Decimal], ...] = ()
+    # (product id or SKU, rate) sorted by key: the commission rate for order lines of it.
+    product_rates: tuple[tuple[str, Decimal], ...] = ()
     gifting_value: Money | None = None
     cap_per_period: Money | None = None
     cap_period: CapPeriod | None = None
@@ -167,6 +171,14 @@ class ContractTerms:
             if code == country:
                 return rate
         return self.commission_rate
+
+    def product_rate_for(self, product_id: str | None, sku: str | None) -> Decimal | None:
+        """A product's own rate: the SKU's if it has one, else the product id's, else ``None``."""
+        rates = dict(self.product_rates)
+        for key in (sku, product_id):
+            if key is not None and key in rates:
+                return rates[key]
+        return None
 
     def to_dict(self) -> dict[str, object]:
         return terms_to_dict(self)
@@ -247,6 +259,20 @@ def _check_rate(rate: Decimal, field: str) -> None:
         raise _invalid(field, f"{field} must be a fraction above 0 and at most 1, not {rate}")
 
 
+def _validate_product_rates(t: ContractTerms) -> None:
+    keys = [key for key, _ in t.product_rates]
+    if keys != sorted(set(keys)):
+        raise _invalid("product_rates", "product rates must be one per product, sorted")
+    for key, rate in t.product_rates:
+        if not isinstance(key, str) or not key or key != key.strip() or not key.isprintable():
+            raise _invalid("product_rates", f"{key!r} is not a product id or SKU")
+        if len(key) > MAX_PRODUCT_KEY:
+            raise _invalid(
+                "product_rates", f"product id {key[:20]!r}... is over {MAX_PRODUCT_KEY} characters"
+            )
+        _check_rate(rate, f"product_rates[{key}]")
+
+
 def _validate(t: ContractTerms) -> None:
     if not isinstance(t.model, PaymentModel):
         raise _invalid("model", f"unknown payment model {t.model!r}")
@@ -269,6 +295,7 @@ def _validate(t: ContractTerms) -> None:
         if len(code) != 2 or not code.isalpha() or not code.isupper():
             raise _invalid("country_rates", f"{code!r} is not an upper-case country code")
         _check_rate(rate, f"country_rates[{code}]")
+    _validate_product_rates(t)
     if (t.cap_per_period is None) != (t.cap_period is None):
         raise _invalid("cap_period", "cap_per_period and cap_period go together")
     for name in ("exclusivity", "usage_rights"):
@@ -288,7 +315,7 @@ _MONEY_FIELDS: Final = (
 _TEXT_FIELDS: Final = ("exclusivity", "usage_rights")
 KNOWN_KEYS: Final = frozenset(
     {"version", "model", "currency", "hold_days", "cap_period", "commission_rate"}
-    | {"fee_schedule", "commission_tiers", "country_rates"}
+    | {"fee_schedule", "commission_tiers", "country_rates", "product_rates"}
     | set(_MONEY_FIELDS)
     | set(_TEXT_FIELDS)
 )
@@ -324,6 +351,8 @@ def terms_to_dict(t: ContractTerms) -> dict[str, object]:
         out["commission_tiers"] = [_tier_to_dict(tier) for tier in t.commission_tiers]
     if t.country_rates:
         out["country_rates"] = {code: _dec(rate) for code, rate in t.country_rates}
+    if t.product_rates:
+        out["product_rates"] = {key: _dec(rate) for key, rate in t.product_rates}
     for name in _TEXT_FIELDS:
         if getattr(t, name) is not None:
             out[name] = getattr(t, name)
@@ -385,6 +414,19 @@ def _country_rates_from(data: Mapping[str, object]) -> tuple[tuple[str, Decimal]
     return tuple(sorted(rates.items()))
 
 
+def _product_rates_from(data: Mapping[str, object]) -> tuple[tuple[str, Decimal], ...]:
+    raw = data.get("product_rates") or {}
+    if not isinstance(raw, Mapping):
+        raise _invalid("product_rates", "product_rates must map product ids or SKUs to rates")
+    rates: dict[str, Decimal] = {}
+    for key, rate in raw.items():
+        name = str(key).strip()
+        if name in rates:
+            raise _invalid("product_rates", f"product {name!r} has two rates")
+        rates[name] = parse_rate(rate, f"product_rates[{name}]")
+    return tuple(sorted(rates.items()))
+
+
 def terms_from_dict(data: Mapping[str, object], *, currency: str | None = None) -> ContractTerms:
     """Parse and validate terms; ``currency`` fills in when the dict has none.
 
@@ -427,6 +469,7 @@ def terms_from_dict(data: Mapping[str, object], *, currency: str | None = None) 
         fee_schedule=_schedule_from(data, cur),
         commission_tiers=_tiers_from(data, cur),
         country_rates=_country_rates_from(data),
+        product_rates=_product_rates_from(data),
         hold_days=DEFAULT_HOLD_DAYS if hold is None else _int(hold, "hold_days"),
         **values,  # type: ignore[arg-type]
     )
@@ -443,6 +486,9 @@ def describe_terms(t: ContractTerms) -> str:
         parts.append(f"{t.cpl_rate} per lead")
     if t.commission_rate is not None:
         parts.append(f"{_percent(t.commission_rate)} commission")
+    if t.product_rates:
+        count = len(t.product_rates)
+        parts.append(f"{count} product rate{'s' if count != 1 else ''}")
     if t.gifting_value is not None:
         parts.append(f"gift {t.gifting_value}")
     if t.cap_total is not None:

@@ -9,6 +9,7 @@ from typing import Final, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 
+from perfluence.core.attribution import ConflictRule
 from perfluence.core.model import Campaign, CampaignGoal, CampaignStatus, TargetMetric
 from perfluence.core.money import Money, normalise_currency
 from perfluence.errors import ErrorCode, PerfluenceError
@@ -18,7 +19,7 @@ from perfluence.services.workspaces import get_workspace, validate_slug
 from perfluence.store import campaigns as repo
 from perfluence.store.campaigns import CampaignRow
 
-E = TypeVar("E", CampaignGoal, CampaignStatus, TargetMetric)
+E = TypeVar("E", CampaignGoal, CampaignStatus, TargetMetric, ConflictRule)
 
 COUNT_METRICS: Final = frozenset(
     {TargetMetric.REACH, TargetMetric.IMPRESSIONS, TargetMetric.CONVERSIONS}
@@ -36,6 +37,9 @@ MONEY_METRICS: Final = frozenset(
         TargetMetric.EMV,
     }
 )
+
+
+MAX_WINDOW_DAYS: Final = 365
 
 
 def _invalid(field: str, message: str) -> PerfluenceError:
@@ -119,6 +123,15 @@ def _date(value: date | str, field: str) -> date:
         raise _invalid(field, f"{field} {value!r} must be a date (YYYY-MM-DD)") from None
 
 
+def _window(days: int) -> int:
+    if isinstance(days, bool) or not 1 <= days <= MAX_WINDOW_DAYS:
+        raise _invalid(
+            "attribution_window_days",
+            f"the attribution window must be 1 to {MAX_WINDOW_DAYS} days, not {days}",
+        )
+    return days
+
+
 def _money(value: Decimal | int | str, currency: str, field: str, *, positive: bool) -> Money:
     money = Money(_decimal(value, field), currency)
     if money.amount < 0 or (positive and money.amount == 0):
@@ -145,6 +158,7 @@ def create_campaign(
     attribution_window_days: int | None = None,
     reference_cpm: Decimal | int | str | None = None,
     status: CampaignStatus | str = CampaignStatus.DRAFT,
+    conflict_rule: ConflictRule | str = ConflictRule.CODE_WINS,
 ) -> Campaign:
     ws = get_workspace(ctx, workspace)
     validate_slug(slug, "campaign")
@@ -154,9 +168,7 @@ def create_campaign(
     start, end = _date(starts_on, "start"), _date(ends_on, "end")
     if end < start:
         raise _invalid("end", f"the campaign ends ({end}) before it starts ({start})")
-    window = attribution_window_days or ctx.settings.attribution_window_days
-    if not 1 <= window <= 365:
-        raise _invalid("attribution_window_days", "the attribution window must be 1 to 365 days")
+    window = _window(attribution_window_days or ctx.settings.attribution_window_days)
     codes = [normalise_country(m, "market") for m in markets]
     row = CampaignRow(
         slug=slug,
@@ -173,6 +185,7 @@ def create_campaign(
         reference_cpm=None
         if reference_cpm is None
         else _money(reference_cpm, cur, "reference_cpm", positive=True),
+        conflict_rule=_enum(ConflictRule, conflict_rule, "conflict_rule"),
     )
     try:
         with ctx.engine.begin() as conn:
@@ -212,13 +225,41 @@ def list_campaigns(
 def set_campaign_status(
     ctx: Context, workspace: str, slug: str, status: CampaignStatus | str
 ) -> Campaign:
+    return update_campaign(ctx, workspace, slug, status=status)
+
+
+def update_campaign(
+    ctx: Context,
+    workspace: str,
+    slug: str,
+    *,
+    status: CampaignStatus | str | None = None,
+    conflict_rule: ConflictRule | str | None = None,
+    attribution_window_days: int | None = None,
+) -> Campaign:
+    """Change a campaign's status, conflict rule or attribution window (what is given).
+
+    The rule and the window apply to conversions stored from now on; stored
+    conversions keep the attribution they got (events are not rewritten).
+    """
     ws = get_workspace(ctx, workspace)
-    wanted = _enum(CampaignStatus, status, "status")
+    wanted_status = None if status is None else _enum(CampaignStatus, status, "status")
+    wanted_rule = (
+        None if conflict_rule is None else _enum(ConflictRule, conflict_rule, "conflict_rule")
+    )
+    window = None if attribution_window_days is None else _window(attribution_window_days)
     with ctx.engine.begin() as conn:
         found = repo.find_campaign(conn, ws.id, slug)
         if found is None:
             raise PerfluenceError(ErrorCode.NOT_FOUND, f"campaign {slug!r} not found")
-        repo.set_status(conn, ws.id, found.id, wanted)
+        repo.update_settings(
+            conn,
+            ws.id,
+            found.id,
+            status=wanted_status,
+            conflict_rule=wanted_rule,
+            attribution_window_days=window,
+        )
         updated = repo.find_campaign(conn, ws.id, slug)
     assert updated is not None
     return updated

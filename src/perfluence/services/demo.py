@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Final
 
 from sqlalchemy import Connection
@@ -29,17 +30,20 @@ from perfluence.services.demo_traffic import (
     plan_clicks,
     plan_conversions,
     plan_costs,
-    plan_payout_lines,
+    plan_ledger,
     plan_refunds,
 )
 from perfluence.services.demo_world import DEMO_NOW, World, plan_world
 from perfluence.services.workspaces import validate_slug
 from perfluence.store import campaigns as campaign_store
 from perfluence.store import codes as code_store
+from perfluence.store import conversions as conversion_store
 from perfluence.store import creators as creator_store
 from perfluence.store import events, seed
 from perfluence.store import links as link_store
 from perfluence.store import partnerships as partnership_store
+from perfluence.store import payouts as payout_store
+from perfluence.store.events import ClickRow, ConversionRow
 from perfluence.store.workspaces import find_workspace, insert_workspace
 
 DEFAULT_SEED: Final = 7
@@ -121,12 +125,50 @@ def seed_demo(
             for kind in ("sale", "lead", "refund")
             for ext, pk in seed.conversion_ids(conn, workspace_id, kind).items()
         }
-        events.insert_payout_lines(
-            conn, plan_payout_lines(linked, clicks, [*conversions, *refunds], ids, workspace_id)
-        )
+        _write_credits_and_ledger(conn, workspace_id, linked, clicks, [*conversions, *refunds], ids)
         progress("rollups")
         rebuild_click_rollups(conn, workspace_id)
         return _summary(conn, workspace_id, workspace, created=True, seed_value=seed_value)
+
+
+def _write_credits_and_ledger(
+    conn: Connection,
+    workspace_id: int,
+    linked: list[Linked],
+    clicks: list[tuple[int, ClickRow]],
+    conversions: list[ConversionRow],
+    ids: dict[tuple[str, str], int],
+) -> None:
+    """Credit rows and ledger lines as ingest writes them: one whole credit per conversion."""
+    conversion_store.insert_many_credits(
+        conn,
+        workspace_id,
+        [
+            (
+                ids[(c["kind"], c["external_id"])],
+                conversion_store.Credit(
+                    c["partnership_id"] or 0,
+                    Decimal(1),
+                    Money.from_minor(c["amount_minor"], c["currency"]),
+                ),
+            )
+            for c in conversions
+        ],
+    )
+    payout_store.insert_ledger_rows(
+        conn,
+        [
+            payout_store.ledger_row(
+                workspace_id,
+                line.partnership_id,
+                line.entry,
+                DEMO_NOW,
+                conversion_id=line.conversion_id,
+                covers=line.covers,
+            )
+            for line in plan_ledger(linked, clicks, conversions, ids)
+        ],
+    )
 
 
 def _summary(

@@ -9,7 +9,6 @@ sales are refunded (some partly). Amounts are whole minor units throughout.
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -17,10 +16,11 @@ from typing import Final
 
 from perfluence.core.kpis import Tier
 from perfluence.core.model import Platform
-from perfluence.core.money import Money
+from perfluence.core.money import Money, sum_money
+from perfluence.core.payouts import AccrualInput, LedgerEntry, accrue_clicks, accrue_conversion
 from perfluence.core.visitors import UniqueCandidate, flag_unique
 from perfluence.services.demo_world import DEMO_NOW, WINDOW_END, PartnershipPlan
-from perfluence.store.events import ClickRow, ConversionRow, CostRow, PayoutLineRow
+from perfluence.store.events import ClickRow, ConversionRow, CostRow
 from perfluence.tracking.clickid import click_id_at
 
 # Clicks per impression before scaling, by tier, for feed posts and videos.
@@ -342,68 +342,79 @@ def plan_costs(rng: random.Random, linked: Sequence[Linked], workspace_id: int) 
     return out + [agency[k] for k in sorted(agency)]
 
 
-def plan_payout_lines(
+@dataclass(frozen=True, slots=True)
+class DemoLedgerLine:
+    """A ledger entry the core accrued, with what it belongs to."""
+
+    partnership_id: int
+    conversion_id: int | None
+    entry: LedgerEntry
+    covers: tuple[date, date] | None = None
+
+
+def plan_ledger(
     linked: Sequence[Linked],
     clicks: Sequence[tuple[int, ClickRow]],
     conversions: Sequence[ConversionRow],
     conversion_ids: dict[tuple[str, str], int],
-    workspace_id: int,
-) -> list[PayoutLineRow]:
-    """What CPC, CPL and CPS terms earned: per unique click, lead, sale; reversals for refunds."""
+) -> list[DemoLedgerLine]:
+    """What the terms earned, accrued by ``core.payouts`` exactly as ingest and statements do.
+
+    Sales and leads through ``accrue_conversion``; a refund reverses its
+    share of what its sale earned (the demo refunds a sale at most once);
+    pay per click through ``accrue_clicks`` for the days with unique clicks,
+    as a statement would write it.
+    """
     by_partnership = {item.partnership_id: item for item in linked}
-    unique = Counter(index for index, click in clicks if click["is_unique"])
-    out: list[PayoutLineRow] = []
-
-    def line(item: Linked, kind: str, money: Money, on: date, what: str, conv: int | None) -> None:
-        out.append(
-            {
-                "workspace_id": workspace_id,
-                "partnership_id": item.partnership_id,
-                "conversion_id": conv,
-                "kind": kind,
-                "description": what,
-                "amount_minor": money.minor_units,
-                "currency": money.currency,
-                "payable_on": on + timedelta(days=item.plan.terms.hold_days),
-                "created_at": DEMO_NOW,
-            }
-        )
-
+    unique_days: dict[int, list[date]] = {}
+    for index, click in clicks:
+        if click["is_unique"]:
+            unique_days.setdefault(index, []).append(click["occurred_at"].date())
+    out: list[DemoLedgerLine] = []
     for index, item in enumerate(linked):
-        rate = item.plan.terms.cpc_rate
-        if rate is not None and unique[index]:
-            line(
-                item,
-                "click",
-                rate * unique[index],
-                item.plan.campaign.ends_on,
-                f"{unique[index]} unique clicks × {rate}",
-                None,
-            )
+        days = unique_days.get(index)
+        if days:
+            span = (min(days), max(days))
+            out += [
+                DemoLedgerLine(item.partnership_id, None, entry, span)
+                for entry in accrue_clicks(item.plan.terms, len(days), *span)
+            ]
+    earned: dict[int, tuple[Money, Money]] = {}  # sale id -> (commission, its basis)
     for conv in conversions:
         item = by_partnership[conv["partnership_id"] or 0]
-        terms = item.plan.terms
         conv_id = conversion_ids[(conv["kind"], conv["external_id"])]
-        on = conv["occurred_at"].date()
-        amount = Money.from_minor(conv["amount_minor"], conv["currency"])
-        if conv["kind"] == "lead" and terms.cpl_rate is not None:
-            line(item, "lead", terms.cpl_rate, on, f"lead {conv['external_id']}", conv_id)
-        elif conv["kind"] == "sale" and terms.commission_rate is not None:
-            line(
-                item,
-                "commission",
-                amount * terms.commission_rate,
-                on,
-                f"{terms.commission_rate} of order {conv['external_id']}",
-                conv_id,
+        event = _accrual_input(conv, earned)
+        if event is None:
+            continue
+        entries = accrue_conversion(item.plan.terms, event)
+        if event.kind == "sale":
+            earned[conv_id] = (
+                sum_money((e.amount for e in entries), event.amount.currency),
+                event.amount,
             )
-        elif conv["kind"] == "refund" and terms.commission_rate is not None:
-            line(
-                item,
-                "reversal",
-                -(amount * terms.commission_rate),
-                on,
-                f"refund of {conv['external_id'].removesuffix('-refund')}",
-                conv_id,
-            )
+        out += [DemoLedgerLine(item.partnership_id, conv_id, entry) for entry in entries]
     return out
+
+
+def _accrual_input(
+    conv: ConversionRow, earned: dict[int, tuple[Money, Money]]
+) -> AccrualInput | None:
+    """The event as ``conversions.accrual`` hands it to the core; ``None``: nothing to accrue."""
+    amount = Money.from_minor(conv["amount_minor"], conv["currency"])
+    if conv["kind"] == "sale":
+        return AccrualInput("sale", amount, conv["occurred_at"], None)
+    if conv["kind"] == "lead":
+        return AccrualInput("lead", amount, conv["occurred_at"], None)
+    sale = earned.get(conv["reverses_id"] or 0)
+    if sale is None or sale[0].is_zero():
+        return None  # the sale earned nothing, so there is nothing to take back
+    commission, basis = sale
+    return AccrualInput(
+        "refund",
+        amount,
+        conv["occurred_at"],
+        None,
+        reverses_commission=commission,
+        reverses_amount=basis,
+        refunded_before=Money.zero(amount.currency),
+    )

@@ -11,14 +11,15 @@ transaction. See ``docs/payouts.md``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import Connection
 
 from perfluence.core.fx import BASE, MAX_LOOKBACK_DAYS, RateTable
+from perfluence.core.kpis import TierThresholds
 from perfluence.core.money import Money, sum_money
 from perfluence.core.payouts import LedgerEntry, accrue_clicks, flat_fee_due
 from perfluence.core.statements import (
@@ -33,7 +34,8 @@ from perfluence.core.terms import ContractTerms, terms_from_dict
 from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.reports.sepa import normalise_bic, normalise_iban
 from perfluence.services.context import Context
-from perfluence.services.creators import normalise_handle
+from perfluence.services.creators import normalise_handle, tier_thresholds
+from perfluence.services.vetting import held_partnerships
 from perfluence.store import payout_statements as statements_repo
 from perfluence.store import payouts as repo
 from perfluence.store.creators import creator_ids
@@ -49,6 +51,8 @@ class StatementView:
     creator: str
     statement: Statement
     campaigns: dict[int, str]  # partnership id -> campaign slug
+    # campaign slug -> why that partnership's pay waits (risk score, missing ad disclosure)
+    held: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +119,11 @@ def _prefixed(campaign: str, e: LedgerEntry) -> LedgerEntry:
 
 
 def _pays_and_lines(
-    conn: Connection, creator: int, end: date
+    conn: Connection, creator: int, end: date, held: Collection[int]
 ) -> tuple[list[PartnershipPay], list[SourceLine], dict[int, str]]:
-    rows = repo.creator_partnerships(conn, creator)
+    # A held partnership's lines stay unassigned in the ledger; a later statement
+    # pays them once the hold is lifted.
+    rows = [r for r in repo.creator_partnerships(conn, creator) if r.id not in held]
     ids = [r.id for r in rows]
     campaigns = {r.id: r.campaign_slug for r in rows}
     lines = repo.unassigned_lines(conn, ids, end)
@@ -167,11 +173,14 @@ def _rates(
 
 
 def _draw(
-    conn: Connection, ws_id: int, handle: str, start: date, end: date
+    conn: Connection, ws_id: int, handle: str, start: date, end: date, thresholds: TierThresholds
 ) -> tuple[StatementView, list[int]]:
     cid = creator_id(conn, ws_id, handle)
     currency = repo.creator_currency(conn, cid)
-    pays, lines, campaigns = _pays_and_lines(conn, cid, end)
+    all_holds = held_partnerships(conn, ws_id, thresholds)
+    own = {r.id: r.campaign_slug for r in repo.creator_partnerships(conn, cid)}
+    held = {pid: reasons for pid, reasons in all_holds.items() if pid in own}
+    pays, lines, campaigns = _pays_and_lines(conn, cid, end, held)
     carried = statements_repo.open_carried(conn, cid)
     carried_in = sum_money((c.total for c in carried), currency)
     statement = draw_up(
@@ -184,9 +193,9 @@ def _draw(
         carried_in=carried_in,
         rates=_rates(conn, lines, pays, currency, end),
     )
-    return StatementView(None, normalise_handle(handle), statement, campaigns), [
-        c.id for c in carried
-    ]
+    held_by_campaign = {own[pid]: reasons for pid, reasons in held.items()}
+    view = StatementView(None, normalise_handle(handle), statement, campaigns, held_by_campaign)
+    return view, [c.id for c in carried]
 
 
 def _period(start: date | str, end: date | str) -> tuple[date, date]:
@@ -209,7 +218,7 @@ def preview_statement(
     s, e = _period(start, end)
     with ctx.engine.connect() as conn:
         ws_id = workspace_id(conn, workspace)
-        view, _ = _draw(conn, ws_id, creator, s, e)
+        view, _ = _draw(conn, ws_id, creator, s, e, tier_thresholds(ctx.settings))
     return view
 
 
@@ -232,14 +241,14 @@ def create_statement(
                 f"statement {clash.id} already covers {clash.period_start.isoformat()} to "
                 f"{clash.period_end.isoformat()} for {clash.creator_handle!r}",
             )
-        view, carried = _draw(conn, ws_id, creator, s, e)
+        view, carried = _draw(conn, ws_id, creator, s, e, tier_thresholds(ctx.settings))
         if not view.statement.lines and view.statement.carried_in.is_zero():
             raise PerfluenceError(
                 ErrorCode.INVALID,
                 f"nothing to pay {view.creator!r} for {s.isoformat()} to {e.isoformat()}",
             )
         new_id = statements_repo.insert_statement(conn, ws_id, view.statement, carried, ctx.now())
-    return StatementView(new_id, view.creator, view.statement, view.campaigns)
+    return StatementView(new_id, view.creator, view.statement, view.campaigns, view.held)
 
 
 _NEXT = {

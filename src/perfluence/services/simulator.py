@@ -8,7 +8,7 @@ from datetime import date
 from typing import Final, Literal
 
 from perfluence.core.money import Money, sum_money
-from perfluence.core.payouts import AccrualInput
+from perfluence.core.payouts import AccrualInput, AccrualLine
 from perfluence.core.simulator import (
     Replay,
     ReplayConversion,
@@ -89,7 +89,13 @@ def load_replay(
         replayed.append(
             ReplayConversion(
                 key=e.id,
-                event=AccrualInput(kind, amount, e.occurred_at, e.country),
+                event=AccrualInput(
+                    kind,
+                    amount,
+                    e.occurred_at,
+                    e.country,
+                    lines=tuple(AccrualLine(ln.product_id, ln.amount, ln.sku) for ln in e.lines),
+                ),
                 reverses_key=e.reverses_id,
             )
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from perfluence.core.links import validate_destination
 from perfluence.core.model import Workspace
 from perfluence.core.money import normalise_currency
 from perfluence.errors import ErrorCode, PerfluenceError
@@ -40,6 +41,8 @@ def create_workspace(
             ErrorCode.INVALID, f"language must be one of {', '.join(LANGUAGES)}", field="language"
         )
     currency = normalise_currency(currency)
+    if fallback_url is not None:
+        fallback_url = validate_destination(fallback_url, "fallback_url")
     with ctx.engine.begin() as conn:
         if repo.find_workspace(conn, slug) is not None:
             raise PerfluenceError(ErrorCode.DUPLICATE, f"workspace {slug!r} already exists")
@@ -77,3 +80,20 @@ def ensure_workspace(ctx: Context, slug: str, name: str, currency: str = "EUR") 
 def list_workspaces(ctx: Context) -> list[Workspace]:
     with ctx.engine.connect() as conn:
         return repo.all_workspaces(conn)
+
+
+def set_fallback_url(ctx: Context, slug: str, url: str | None) -> Workspace:
+    """Where clicks on a paused or capped link go when the link has no fallback of its own.
+
+    ``None`` removes it (such clicks then get a 404). Running redirects pick
+    the change up at their next cache refresh.
+    """
+    checked = None if url is None else validate_destination(url, "fallback_url")
+    with ctx.engine.begin() as conn:
+        found = repo.find_workspace(conn, slug)
+        if found is None:
+            raise PerfluenceError(ErrorCode.NOT_FOUND, f"workspace {slug!r} not found")
+        repo.set_fallback_url(conn, found.id, checked)
+        updated = repo.find_workspace(conn, slug)
+    assert updated is not None
+    return updated

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Row, insert, select, update
 
+from perfluence.core.attribution import ConflictRule
 from perfluence.core.model import Campaign, CampaignGoal, CampaignStatus, TargetMetric
 from perfluence.core.money import Money
 from perfluence.store.tables import campaigns
@@ -28,6 +29,7 @@ class CampaignRow:
     kpi_targets: Mapping[TargetMetric, Decimal]
     attribution_window_days: int
     reference_cpm: Money | None
+    conflict_rule: ConflictRule = ConflictRule.CODE_WINS
 
 
 def insert_campaign(
@@ -52,6 +54,7 @@ def insert_campaign(
             reference_cpm_minor=None
             if row.reference_cpm is None
             else row.reference_cpm.minor_units,
+            conflict_rule=row.conflict_rule.value,
             created_at=created_at,
         )
     )
@@ -63,10 +66,32 @@ def insert_campaign(
 def set_status(
     conn: Connection, workspace_id: int, campaign_id: int, status: CampaignStatus
 ) -> None:
+    update_settings(conn, workspace_id, campaign_id, status=status)
+
+
+def update_settings(
+    conn: Connection,
+    workspace_id: int,
+    campaign_id: int,
+    *,
+    status: CampaignStatus | None = None,
+    conflict_rule: ConflictRule | None = None,
+    attribution_window_days: int | None = None,
+) -> None:
+    """Change the settings that are given; the others stay as they are."""
+    values: dict[str, object] = {}
+    if status is not None:
+        values["status"] = status.value
+    if conflict_rule is not None:
+        values["conflict_rule"] = conflict_rule.value
+    if attribution_window_days is not None:
+        values["attribution_window_days"] = attribution_window_days
+    if not values:
+        return
     conn.execute(
         update(campaigns)
         .where(campaigns.c.workspace_id == workspace_id, campaigns.c.id == campaign_id)
-        .values(status=status.value)
+        .values(**values)
     )
 
 
@@ -95,6 +120,7 @@ def _to_campaign(row: Row[tuple[object, ...]]) -> Campaign:
         attribution_window_days=m["attribution_window_days"],
         reference_cpm=None if reference is None else Money.from_minor(int(reference), currency),
         created_at=m["created_at"],
+        conflict_rule=ConflictRule(m["conflict_rule"]),
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, String, cast, func, insert, select, update
 
+from perfluence.core.model import NormalisedLine
 from perfluence.core.money import Money
 from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.store.tables import (
@@ -45,6 +46,42 @@ def workspace_currency(conn: Connection, workspace_id: int) -> str:
     return str(row[0])
 
 
+def lines_json(lines: Sequence[NormalisedLine]) -> list[dict[str, object]] | None:
+    """The ``lines`` column: order lines with integer minor units; ``None`` for none."""
+    if not lines:
+        return None
+    return [
+        {
+            "product_id": ln.product_id,
+            "sku": ln.sku,
+            "quantity": ln.quantity,
+            "amount_minor": ln.amount.minor_units,
+            "currency": ln.amount.currency,
+        }
+        for ln in lines
+    ]
+
+
+def lines_of(value: object) -> tuple[NormalisedLine, ...]:
+    """Stored order lines back as values; anything unreadable counts as no lines."""
+    if not isinstance(value, list):
+        return ()
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("amount_minor"), int):
+            return ()
+        product, sku = item.get("product_id"), item.get("sku")
+        out.append(
+            NormalisedLine(
+                product_id=None if product is None else str(product),
+                sku=None if sku is None else str(sku),
+                quantity=int(item.get("quantity") or 0),
+                amount=Money.from_minor(item["amount_minor"], str(item.get("currency"))),
+            )
+        )
+    return tuple(out)
+
+
 # --- writing ------------------------------------------------------------------------
 
 
@@ -64,6 +101,13 @@ class Credit:
 def insert_credits(
     conn: Connection, workspace_id: int, conversion_id: int, credits: Sequence[Credit]
 ) -> None:
+    insert_many_credits(conn, workspace_id, [(conversion_id, c) for c in credits])
+
+
+def insert_many_credits(
+    conn: Connection, workspace_id: int, credits: Sequence[tuple[int, Credit]]
+) -> None:
+    """``(conversion id, credit)`` pairs in one statement (bulk loads write thousands)."""
     if not credits:
         return
     conn.execute(
@@ -77,7 +121,7 @@ def insert_credits(
                 "amount_minor": c.amount.minor_units,
                 "currency": c.amount.currency,
             }
-            for c in credits
+            for conversion_id, c in credits
         ],
     )
 
@@ -137,6 +181,7 @@ class StoredConversion:
     flags: tuple[str, ...]
     reverses_id: int | None
     reverses_external_id: str | None
+    lines: tuple[NormalisedLine, ...] = ()
 
 
 def _stored(row: Row[Any]) -> StoredConversion:
@@ -162,6 +207,7 @@ def _stored(row: Row[Any]) -> StoredConversion:
         flags=flags_of(m["flags"]),
         reverses_id=m["reverses_id"],
         reverses_external_id=m["reverses_external_id"],
+        lines=lines_of(m["lines"]),
     )
 
 

@@ -12,14 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, Row, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, exists, func, insert, or_, select, update
 
+from perfluence.core.model import NormalisedLine
 from perfluence.core.money import Money
 from perfluence.core.payouts import VARIABLE_KINDS, LedgerEntry, LineKind
 from perfluence.core.statements import SourceLine
+from perfluence.store.conversions import lines_of
 from perfluence.store.tables import (
     campaigns,
     click_rollups_hourly,
+    conversion_credits,
     conversions,
     creators,
     partnerships,
@@ -68,12 +71,19 @@ def insert_ledger_entries(
     conversion_id: int | None = None,
 ) -> int:
     """Append what ``core.payouts.accrue_conversion`` returned for one stored conversion."""
-    rows = [
-        ledger_row(workspace_id, partnership_id, e, created_at, conversion_id=conversion_id)
-        for e in entries
-    ]
+    return insert_ledger_rows(
+        conn,
+        [
+            ledger_row(workspace_id, partnership_id, e, created_at, conversion_id=conversion_id)
+            for e in entries
+        ],
+    )
+
+
+def insert_ledger_rows(conn: Connection, rows: Sequence[dict[str, object]]) -> int:
+    """Append rows made by ``ledger_row`` in one statement."""
     if rows:
-        conn.execute(insert(payout_lines), rows)
+        conn.execute(insert(payout_lines), list(rows))
     return len(rows)
 
 
@@ -271,25 +281,45 @@ class ConversionEvent:
     amount: Money
     country: str | None
     reverses_id: int | None
+    lines: tuple[NormalisedLine, ...] = ()  # a sale's order lines, for per-product rates
 
 
 def partnership_conversions(conn: Connection, partnership_id: int) -> list[ConversionEvent]:
-    """Sales and leads attributed to a partnership and the refunds of those sales, in time order.
+    """Sales and leads credited to a partnership and the refunds of those sales, in time order.
 
-    Rejected conversions count nowhere; a refund belongs to its sale's partnership.
+    The amount is the partnership's credited part (``conversion_credits``: half
+    of a conversion split under the ``split`` conflict rule); a conversion
+    without credit rows counts whole for its ``partnership_id``, a refund
+    without them for its sale's partnership. Rejected conversions count nowhere.
     """
+    mine = and_(
+        conversion_credits.c.conversion_id == conversions.c.id,
+        conversion_credits.c.partnership_id == partnership_id,
+    )
+    anyone = conversion_credits.alias("any_credit")
+    credited_any = (
+        exists().where(anyone.c.conversion_id == conversions.c.id).correlate_except(anyone)
+    )
     own = select(conversions.c.id).where(
-        conversions.c.partnership_id == partnership_id,
         conversions.c.kind.in_(["sale", "lead"]),
         conversions.c.status != "rejected",
+        or_(
+            exists().where(mine).correlate_except(conversion_credits),
+            and_(conversions.c.partnership_id == partnership_id, ~credited_any),
+        ),
     )
     query = (
-        select(conversions)
+        select(conversions, conversion_credits.c.amount_minor.label("credited_minor"))
+        .select_from(conversions.outerjoin(conversion_credits, mine))
         .where(
             conversions.c.status != "rejected",
             or_(
                 conversions.c.id.in_(own),
-                and_(conversions.c.kind == "refund", conversions.c.reverses_id.in_(own)),
+                and_(
+                    conversions.c.kind == "refund",
+                    conversions.c.reverses_id.in_(own),
+                    or_(conversion_credits.c.conversion_id.is_not(None), ~credited_any),
+                ),
             ),
         )
         .order_by(conversions.c.occurred_at, conversions.c.id)
@@ -299,14 +329,16 @@ def partnership_conversions(conn: Connection, partnership_id: int) -> list[Conve
         m = r._mapping
         flags = m["flags"] if isinstance(m["flags"], dict) else {}
         country = m.get("country") or flags.get("country")
+        minor = m["credited_minor"] if m["credited_minor"] is not None else m["amount_minor"]
         out.append(
             ConversionEvent(
                 id=int(m["id"]),
                 kind=m["kind"],
                 occurred_at=m["occurred_at"],
-                amount=Money.from_minor(int(m["amount_minor"]), m["currency"]),
+                amount=Money.from_minor(int(minor), m["currency"]),
                 country=str(country) if country else None,
                 reverses_id=m["reverses_id"],
+                lines=lines_of(m["lines"]),
             )
         )
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, insert, select, update
 
 from perfluence.core.model import Workspace
 from perfluence.store.tables import workspaces
@@ -55,3 +55,7 @@ def find_workspace(conn: Connection, slug: str) -> Workspace | None:
 
 def all_workspaces(conn: Connection) -> list[Workspace]:
     return [_to_workspace(r) for r in conn.execute(select(workspaces).order_by(workspaces.c.slug))]
+
+
+def set_fallback_url(conn: Connection, workspace_id: int, url: str | None) -> None:
+    conn.execute(update(workspaces).where(workspaces.c.id == workspace_id).values(fallback_url=url))

@@ -1,6 +1,12 @@
 SELECT currencies.currency 
 FROM (SELECT conversions.currency AS currency 
-FROM conversions JOIN partnerships ON partnerships.id = conversions.partnership_id 
+FROM conversions JOIN (SELECT conversion_credits.conversion_id AS conversion_id, conversion_credits.partnership_id AS partnership_id, conversion_credits.share AS share, conversion_credits.amount_minor AS amount_minor 
+FROM conversion_credits 
+WHERE conversion_credits.workspace_id = 1 UNION ALL SELECT conversions.id AS conversion_id, coalesce(credited_sale.partnership_id, conversions.partnership_id) AS partnership_id, '1' AS share, conversions.amount_minor AS amount_minor 
+FROM conversions LEFT OUTER JOIN conversions AS credited_sale ON credited_sale.id = conversions.reverses_id 
+WHERE conversions.workspace_id = 1 AND coalesce(credited_sale.partnership_id, conversions.partnership_id) IS NOT NULL AND NOT (EXISTS (SELECT * 
+FROM conversion_credits 
+WHERE conversion_credits.workspace_id = 1 AND conversion_credits.conversion_id = conversions.id))) AS credited ON credited.conversion_id = conversions.id JOIN partnerships ON partnerships.id = credited.partnership_id 
 WHERE partnerships.workspace_id = 1 AND partnerships.campaign_id = 2 UNION SELECT costs.currency AS currency 
 FROM costs 
 WHERE costs.workspace_id = 1 AND costs.campaign_id = 2 UNION SELECT payout_lines.currency AS currency 
