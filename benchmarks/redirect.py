@@ -56,6 +56,9 @@ class WrkResult:
     bad_status: int
     socket_errors: int
     cpu_seconds: float = 0.0
+    # perfluence only: the CPU time of its main thread (the event loop), the rest is the
+    # click writer thread (and the odd helper thread).
+    loop_cpu_seconds: float = 0.0
 
     @property
     def per_cpu_second(self) -> float:
@@ -140,6 +143,15 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def main_thread_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process's main thread (for perfluence: the event loop)."""
+    try:
+        fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_wrk(url: str, duration: int, connections: int, server_pid: int) -> WrkResult:
     """wrk against ``url``; also the server's CPU time per request.
 
@@ -148,9 +160,11 @@ def run_wrk(url: str, duration: int, connections: int, server_pid: int) -> WrkRe
     """
     command = ["taskset", "-c", CLIENT_CORE, WRK, "-t1", f"-c{connections}", f"-d{duration}s"]
     before = cpu_seconds(server_pid)
+    loop_before = main_thread_cpu_seconds(server_pid)
     out = subprocess.run([*command, "--latency", url], capture_output=True, text=True, check=True)
     result = parse_wrk(out.stdout)
     result.cpu_seconds = cpu_seconds(server_pid) - before
+    result.loop_cpu_seconds = main_thread_cpu_seconds(server_pid) - loop_before
     return result
 
 
@@ -292,6 +306,7 @@ def main() -> None:
     args = parser.parse_args()
     check_tools()
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; servers on core 0")
+    print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"\n{HEADER}")
     ratios: list[float] = []
     cpu_ratios: list[float] = []
@@ -309,10 +324,18 @@ def main() -> None:
         answered = ours.requests - ours.bad_status
         lost_total += max(0, answered - stored)
         print(f"{'':34} {answered} answered by perfluence, {stored} clicks stored")
+        if ours.requests and ours.cpu_seconds:
+            loop_us = ours.loop_cpu_seconds / ours.requests * 1e6
+            rest_us = (ours.cpu_seconds - ours.loop_cpu_seconds) / ours.requests * 1e6
+            print(
+                f"{'':34} CPU per redirect: {loop_us:.1f} µs event loop + "
+                f"{rest_us:.1f} µs click writer (and other threads)"
+            )
         if nginx is not None:
             ratios.append(ours.rps / nginx.rps)
             cpu_ratios.append(ours.per_cpu_second / nginx.per_cpu_second)
-    print(f"\nclicks lost: {lost_total}")
+    print("\nload average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    print(f"clicks lost: {lost_total}")
     for label, values in (("req/s", ratios), ("req/cpu-s", cpu_ratios)):
         if values:
             listed = ", ".join(f"{r:.2f}" for r in values)

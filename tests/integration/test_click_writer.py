@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import gc
+import random
+from datetime import UTC, timedelta, timezone
+from typing import Any
 
-from sqlalchemy import String, Text, select
+import pytest
+from sqlalchemy import String, Text, event, select
 
+from perfluence.core.visitors import UNIQUE_WINDOW
 from perfluence.services.context import Context
+from perfluence.store.clicks import (
+    CLICK_COLUMNS,
+    ClicksAlreadyStoredError,
+    human_click_times,
+    insert_clicks,
+    insert_new_clicks,
+)
 from perfluence.store.tables import click_rollups_hourly, clicks, metadata
 from perfluence.tracking.buffer import ClickBuffer
-from perfluence.tracking.writer import ClickWriter
+from perfluence.tracking.events import RawClick
+from perfluence.tracking.writer import LATEST_CLICKS_KEPT, ClickWriter
 from tests.integration.click_links import (
     FACEBOOK_PREVIEW,
+    IPHONE,
     T0,
     raw_click,
     rollups,
@@ -220,3 +234,160 @@ def test_unique_check_sees_stored_clicks_inside_the_batch_span(ctx: Context) -> 
     )
     flags = {cid: unique for cid, (unique, _) in _flags(ctx).items()}
     assert flags == {"at-2h": True, "at-0h": True, "at-1h": False, "at-26h": False, "at-51h": True}
+
+
+def _reference_unique_flags(
+    batches: list[list[RawClick]], facebook: str = FACEBOOK_PREVIEW
+) -> dict[str, bool]:
+    """The unique rule from its definition, over raw clicks, batch by batch."""
+    stored: list[RawClick] = []
+    flags: dict[str, bool] = {}
+    for batch in batches:
+        done: list[RawClick] = []
+        for click in sorted(batch, key=lambda c: c.occurred_at):
+            human = click.user_agent != facebook
+            earlier = any(
+                other.user_agent != facebook
+                and (other.link_id, other.ip, other.user_agent)
+                == (click.link_id, click.ip, click.user_agent)
+                and click.occurred_at - UNIQUE_WINDOW.total_seconds()
+                <= other.occurred_at
+                <= click.occurred_at
+                for other in (*stored, *done)
+            )
+            flags[click.click_id] = human and not earlier
+            done.append(click)
+        stored.extend(done)
+    return flags
+
+
+@pytest.mark.parametrize("kept", [1, 3, LATEST_CLICKS_KEPT])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_unique_flags_are_exact_whatever_the_writer_remembers(
+    ctx: Context, seed: int, kept: int
+) -> None:
+    # Repeat visitors, two links, bots, midnight, late (replayed) clicks and batches spanning
+    # more than a day: the flags equal the definition with one remembered key or thousands.
+    ws, links = seed_links(ctx.engine)
+    rng = random.Random(seed)
+    writer = ClickWriter(ctx.engine, ctx.settings, latest_clicks_kept=kept)
+    batches = [
+        [
+            raw_click(
+                ws,
+                rng.choice(links),
+                at=T0 + timedelta(minutes=rng.randrange(0, 60 * 60)),
+                ip=f"198.51.100.{rng.randrange(4)}",
+                ua=FACEBOOK_PREVIEW if rng.random() < 0.15 else IPHONE,
+            )
+            for _ in range(rng.randrange(1, 12))
+        ]
+        for _ in range(12)
+    ]
+    for batch in batches:
+        writer.write(batch, [])
+    flags = {cid: unique for cid, (unique, _) in _flags(ctx).items()}
+    assert flags == _reference_unique_flags(batches)
+    assert rollups(ctx.engine) == rollups_from_events(ctx.engine)
+
+
+def test_repeat_visitors_are_settled_without_a_look_back(ctx: Context) -> None:
+    ws, (link, _) = seed_links(ctx.engine)
+    writer = ClickWriter(ctx.engine, ctx.settings)
+    writer.write([raw_click(ws, link, at=T0)], [])
+    statements: list[str] = []
+
+    def seen(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(ctx.engine, "before_cursor_execute", seen)
+    try:
+        writer.write([raw_click(ws, link, at=T0 + timedelta(minutes=i)) for i in range(1, 4)], [])
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", seen)
+    assert not any(s.lstrip().upper().startswith("SELECT") for s in statements)
+    assert [u for u, _ in _flags(ctx).values()] == [True, False, False, False]
+
+
+def _stored_rows(ctx: Context) -> list[tuple[object, ...]]:
+    with ctx.engine.connect() as conn:
+        columns = [clicks.c[name] for name in CLICK_COLUMNS]
+        return [tuple(r) for r in conn.execute(select(*columns).order_by(clicks.c.click_id))]
+
+
+def test_fast_insert_stores_what_the_exact_insert_stores(ctx: Context) -> None:
+    # 263 rows: statements of 256, 4 and 1 rows; times in UTC and in another zone.
+    ws, (link, _) = seed_links(ctx.engine)
+    copenhagen = timezone(timedelta(hours=1))
+    rows = [
+        (
+            ws,
+            link,
+            f"fast{i:04d}",
+            (T0 + timedelta(seconds=i, microseconds=i % 3)).astimezone(
+                copenhagen if i % 2 else UTC
+            ),
+            f"{i:032x}",
+            "mobile",
+            "iOS" if i % 3 else None,
+            "Mobile Safari",
+            "www.instagram.com" if i % 5 else None,
+            "DK" if i % 7 else None,
+            "story" if i % 11 else None,
+            i % 4 == 0,
+            i % 2 == 0,
+        )
+        for i in range(263)
+    ]
+    with ctx.engine.begin() as conn:
+        insert_new_clicks(conn, rows)
+    fast = _stored_rows(ctx)
+    with ctx.engine.begin() as conn:
+        conn.execute(clicks.delete())
+        inserted = insert_clicks(conn, [dict(zip(CLICK_COLUMNS, r, strict=True)) for r in rows])
+    assert len(inserted) == 263
+    assert fast == _stored_rows(ctx)
+    assert len(fast) == 263
+    with pytest.raises(ClicksAlreadyStoredError), ctx.engine.begin() as conn:
+        insert_new_clicks(conn, [*rows[:1], (*rows[1][:2], "new-one", *rows[1][3:])])
+    assert len(_stored_rows(ctx)) == 263  # rolled back: not even the new row
+
+
+def test_look_back_runs_on_the_visitor_index(ctx: Context, dialect: str) -> None:
+    if dialect != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL plans from its statistics")
+    ws, (link, other) = seed_links(ctx.engine)
+    ClickWriter(ctx.engine, ctx.settings).write([raw_click(ws, link, click_id="stored")], [])
+    with ctx.engine.connect() as conn:
+        stored_hash = conn.execute(select(clicks.c.visitor_hash)).scalar_one()
+    plans: list[str] = []
+
+    def explain(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT"):
+            plan = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            plans.extend(str(row[-1]) for row in plan.fetchall())
+
+    event.listen(ctx.engine, "before_cursor_execute", explain)
+    try:
+        with ctx.engine.connect() as conn:
+            span = timedelta(minutes=1)
+            # The stored click lies inside the batch's span: both look-ups run.
+            found = human_click_times(
+                conn, ws, [link, other], [stored_hash, "b"], T0 - UNIQUE_WINDOW, T0 - span, T0
+            )
+    finally:
+        event.remove(ctx.engine, "before_cursor_execute", explain)
+    assert found == {(link, stored_hash): [T0]}
+    searches = [p for p in plans if p.startswith(("SEARCH", "SCAN"))]
+    assert len(searches) == 2
+    assert all("ix_clicks_visitor" in p for p in searches), searches
+
+
+def test_starting_the_buffer_freezes_what_the_process_holds(ctx: Context) -> None:
+    async def run() -> int:
+        buffer = ClickBuffer(ctx.engine, ctx.settings)
+        await buffer.start()
+        await buffer.stop()  # the writer thread has run the warm-up and the freeze by now
+        return gc.get_freeze_count()
+
+    assert asyncio.run(run()) > 0

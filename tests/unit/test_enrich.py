@@ -9,7 +9,8 @@ import pytest
 
 from perfluence.config import Environment, Settings
 from perfluence.core.visitors import daily_salt, visitor_hash
-from perfluence.tracking.enrich import Enricher, user_agent_facts
+from perfluence.store.clicks import CLICK_COLUMNS
+from perfluence.tracking.enrich import ClickFacts, Enricher, user_agent_facts
 from perfluence.tracking.events import EnrichedClick, RawClick
 
 IPHONE_SAFARI = (
@@ -149,3 +150,14 @@ def test_spool_line_round_trips(tmp_path: Path) -> None:
     assert click.referrer_host is None
     assert click.sub_id is None
     assert EnrichedClick.from_json(click.to_json()) == click
+
+
+def test_the_writers_tuple_is_the_enriched_click(tmp_path: Path) -> None:
+    enricher = Enricher(_settings(tmp_path))
+    raw = _raw(sub_id="story", country_header="DK")
+    facts = enricher.facts(raw)
+    assert facts.to_enriched() == enricher.enrich(raw)
+    assert ClickFacts.from_enriched(facts.to_enriched()) == facts
+    # The first twelve fields are the stored columns, in the insert's order.
+    assert ClickFacts._fields[:12] == CLICK_COLUMNS[:12]
+    assert facts.previous_visitor_hash != facts.visitor_hash

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,12 +11,14 @@ from hypothesis import strategies as st
 
 from perfluence.core.visitors import (
     UNIQUE_WINDOW,
+    LatestHumanClicks,
     UniqueCandidate,
     daily_salt,
     flag_unique,
     hour_bucket,
     referrer_host,
     visitor_hash,
+    visitor_hashes,
 )
 
 SECRET = b"test-secret"
@@ -171,3 +174,74 @@ def test_previous_day_alias_keeps_the_window_across_midnight() -> None:
     assert flag_unique(
         [UniqueCandidate((1, "v-mar3"), after, False)], {(1, "v-mar2"): [before]}
     ) == [True]
+
+
+def test_visitor_hash_is_a_keyed_blake2b() -> None:
+    salt = daily_salt(SECRET, date(2026, 3, 2))
+    expected = hashlib.blake2b(b"203.0.113.7\nMozilla/5.0", key=salt, digest_size=16).hexdigest()
+    assert visitor_hash(salt, "203.0.113.7", "Mozilla/5.0") == expected
+
+
+def test_latest_clicks_settle_only_inside_the_window() -> None:
+    latest = LatestHumanClicks(10)
+    latest.record((1, "v"), T0)
+    assert latest.settles(_c(1, "v", T0 + UNIQUE_WINDOW)) == T0
+    assert latest.settles(_c(1, "v", T0 + UNIQUE_WINDOW + timedelta(microseconds=1))) is None
+    assert latest.settles(_c(1, "v", T0 - timedelta(seconds=1))) is None  # a click before it
+    assert latest.settles(_c(1, "v", T0, bot=True)) is None
+    assert latest.settles(_c(2, "v", T0)) is None
+    previous_day = UniqueCandidate((1, "v-new-salt"), T0 + timedelta(hours=1), False, ((1, "v"),))
+    assert latest.settles(previous_day) == T0
+    assert latest.settles_human((1, "v-new-salt"), (1, "v"), T0 + timedelta(hours=1))
+    assert not latest.settles_human((1, "w"), (1, "x"), T0)
+
+
+def test_latest_clicks_keep_the_latest_time_and_evict_the_least_recently_updated() -> None:
+    latest = LatestHumanClicks(2)
+    latest.record((1, "a"), T0)
+    latest.record((1, "b"), T0 + timedelta(minutes=1))
+    latest.record((1, "a"), T0 - timedelta(hours=1))  # older: ignored, not an update
+    latest.record((1, "a"), T0 + timedelta(minutes=2))
+    latest.record((1, "c"), T0 + timedelta(minutes=3))  # "b" was updated least recently
+    assert (latest.get((1, "a")), latest.get((1, "b"))) == (T0 + timedelta(minutes=2), None)
+    assert len(latest) == 2
+
+
+def test_latest_clicks_forget_times_a_window_older_than_the_newest() -> None:
+    latest = LatestHumanClicks(100)
+    latest.record((1, "a"), T0)
+    latest.record((1, "b"), T0 + timedelta(hours=1))
+    latest.record((1, "c"), T0 + UNIQUE_WINDOW + timedelta(minutes=30))
+    assert latest.get((1, "a")) is None
+    assert latest.get((1, "b")) is not None
+    assert len(latest) == 2
+    with pytest.raises(ValueError, match="capacity"):
+        LatestHumanClicks(0)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 2), st.sampled_from("ab"), st.integers(0, 72 * 60), st.booleans()),
+        max_size=30,
+    ),
+    st.integers(1, 3),
+)
+def test_settled_clicks_are_never_unique(raw: list[tuple[int, str, int, bool]], size: int) -> None:
+    # Whatever a small memory kept, a click it settles is one the rule calls not unique.
+    ordered = sorted(raw, key=lambda r: r[2])
+    clicks = [_c(link, v, T0 + timedelta(minutes=m), bot) for link, v, m, bot in ordered]
+    flags = flag_unique(clicks, {})
+    latest = LatestHumanClicks(size)
+    for click, is_unique in zip(clicks, flags, strict=True):
+        if latest.settles(click) is not None:
+            assert not is_unique
+        if not click.is_bot:
+            latest.record(click.key, click.occurred_at)
+
+
+def test_visitor_hashes_are_the_hashes_under_each_salt() -> None:
+    today, yesterday = daily_salt(SECRET, date(2026, 3, 2)), daily_salt(SECRET, date(2026, 3, 1))
+    assert visitor_hashes((today, yesterday), "203.0.113.7", "UA ü") == (
+        visitor_hash(today, "203.0.113.7", "UA ü"),
+        visitor_hash(yesterday, "203.0.113.7", "UA ü"),
+    )

@@ -26,8 +26,22 @@ class HourlyClickCounts:
     bot_clicks: int
 
 
+_upserts: dict[str, Insert] = {}
+
+
 def _upsert(conn: Connection) -> Insert:
-    """INSERT … ON CONFLICT (link_id, hour) DO UPDATE SET n = n + excluded.n, per dialect."""
+    """INSERT … ON CONFLICT (link_id, hour) DO UPDATE SET n = n + excluded.n, per dialect.
+
+    Built once per dialect: the same statement object hits SQLAlchemy's compiled
+    cache straight away, where a new one costs a cache-key walk per batch.
+    """
+    stmt = _upserts.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _upserts[conn.dialect.name] = _build_upsert(conn)
+    return stmt
+
+
+def _build_upsert(conn: Connection) -> Insert:
     if conn.dialect.name == "postgresql":
         stmt: postgresql.Insert | sqlite.Insert = postgresql.insert(_t)
     elif conn.dialect.name == "sqlite":

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import ua_parser
 from crawlerdetect import CrawlerDetect
 
-from perfluence.core.visitors import daily_salt, referrer_host, visitor_hash
+from perfluence.core.visitors import daily_salt, referrer_host, visitor_hashes
 from perfluence.tracking.events import EnrichedClick, RawClick
 
 if TYPE_CHECKING:
@@ -71,6 +71,63 @@ _DESKTOP_OS = frozenset(
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _UA_CACHE_SIZE = 4096
 _SALT_CACHE_DAYS = 8
+
+
+class ClickFacts(NamedTuple):
+    """An ``EnrichedClick`` as the writer handles it: a plain tuple, 12x cheaper to make.
+
+    The first twelve fields are the ``clicks`` columns in the order of
+    ``perfluence.store.clicks.CLICK_COLUMNS``; the unique flag follows when stored.
+    """
+
+    workspace_id: int
+    link_id: int
+    click_id: str
+    occurred_at: datetime  # aware UTC
+    visitor_hash: str
+    device: str
+    os: str | None
+    browser: str | None
+    referrer_host: str | None
+    country: str | None
+    sub_id: str | None
+    is_bot: bool
+    previous_visitor_hash: str  # for the unique check only, never stored
+
+    def to_enriched(self) -> EnrichedClick:
+        return EnrichedClick(
+            click_id=self.click_id,
+            link_id=self.link_id,
+            workspace_id=self.workspace_id,
+            occurred_at=self.occurred_at,
+            visitor_hash=self.visitor_hash,
+            previous_visitor_hash=self.previous_visitor_hash,
+            device=self.device,
+            os=self.os,
+            browser=self.browser,
+            referrer_host=self.referrer_host,
+            country=self.country,
+            sub_id=self.sub_id,
+            is_bot=self.is_bot,
+        )
+
+    @classmethod
+    def from_enriched(cls, click: EnrichedClick) -> ClickFacts:
+        return cls(
+            click.workspace_id,
+            click.link_id,
+            click.click_id,
+            click.occurred_at,
+            click.visitor_hash,
+            click.device,
+            click.os,
+            click.browser,
+            click.referrer_host,
+            click.country,
+            click.sub_id,
+            click.is_bot,
+            click.previous_visitor_hash,
+        )
 
 
 class UserAgentFacts(NamedTuple):
@@ -181,36 +238,43 @@ class Enricher:
     def __init__(self, settings: Settings) -> None:
         self._secret = settings.secret_key.get_secret_value().encode()
         self._countries = CountryLookup(settings)
-        self._salts: dict[date, bytes] = {}
+        # Per day: that day's salt and the day before's (the unique window spans both).
+        self._salts: dict[date, tuple[bytes, bytes]] = {}
 
-    def _salt_for(self, day: date) -> bytes:
-        salt = self._salts.get(day)
-        if salt is None:
+    def _salts_for(self, day: date) -> tuple[bytes, bytes]:
+        salts = self._salts.get(day)
+        if salts is None:
             if len(self._salts) > _SALT_CACHE_DAYS:
                 self._salts.clear()
-            salt = self._salts[day] = daily_salt(self._secret, day)
-        return salt
+            salts = self._salts[day] = (
+                daily_salt(self._secret, day),
+                daily_salt(self._secret, day - timedelta(days=1)),
+            )
+        return salts
 
     def enrich(self, raw: RawClick) -> EnrichedClick:
+        return self.facts(raw).to_enriched()
+
+    def facts(self, raw: RawClick) -> ClickFacts:
+        """What ``enrich`` derives, as the tuple the writer stores."""
         occurred_at = datetime.fromtimestamp(raw.occurred_at, UTC)
-        day = occurred_at.date()
-        facts = user_agent_facts(raw.user_agent)
-        return EnrichedClick(
-            click_id=raw.click_id,
-            link_id=raw.link_id,
-            workspace_id=raw.workspace_id,
-            occurred_at=occurred_at,
-            visitor_hash=visitor_hash(self._salt_for(day), raw.ip, raw.user_agent),
-            previous_visitor_hash=visitor_hash(
-                self._salt_for(day - timedelta(days=1)), raw.ip, raw.user_agent
-            ),
-            device=facts.device,
-            os=facts.os,
-            browser=facts.browser,
-            referrer_host=_referrer_host(raw.referrer),
-            country=self._countries.country(raw.country_header, raw.ip),
-            sub_id=raw.sub_id[:100] or None,
-            is_bot=facts.is_bot,
+        ip, user_agent = raw.ip, raw.user_agent
+        hashed, previous = visitor_hashes(self._salts_for(occurred_at.date()), ip, user_agent)
+        device, os, browser, is_bot = user_agent_facts(user_agent)
+        return ClickFacts(
+            raw.workspace_id,
+            raw.link_id,
+            raw.click_id,
+            occurred_at,
+            hashed,
+            device,
+            os,
+            browser,
+            _referrer_host(raw.referrer),
+            self._countries.country(raw.country_header, ip),
+            raw.sub_id[:100] or None,
+            is_bot,
+            previous,
         )
 
     def close(self) -> None:

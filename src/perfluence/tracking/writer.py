@@ -5,6 +5,10 @@ writer and the event loop never waits on the database. When the database is
 unreachable the batch goes to the spool and the writer retries with backoff;
 once the database answers, spooled files are replayed in order before any
 newer click is written.
+
+The writer works on ``ClickFacts`` tuples and remembers the latest human click
+it stored per (link, visitor), so a repeat click is settled without a query
+(``docs/performance.md`` has the figures that chose this).
 """
 
 from __future__ import annotations
@@ -14,17 +18,32 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import islice
-from typing import TYPE_CHECKING, Any
+from operator import attrgetter
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from perfluence.core.visitors import UNIQUE_WINDOW, UniqueCandidate, flag_unique, hour_bucket
-from perfluence.store.clicks import existing_link_ids, human_click_times, insert_clicks
+from perfluence.core.visitors import (
+    UNIQUE_WINDOW,
+    LatestHumanClicks,
+    UniqueCandidate,
+    flag_unique,
+    hour_bucket,
+)
+from perfluence.store.clicks import (
+    CLICK_COLUMNS,
+    ClicksAlreadyStoredError,
+    existing_link_ids,
+    human_click_times,
+    insert_clicks,
+    insert_new_clicks,
+)
 from perfluence.store.rollups import HourlyClickCounts, add_hourly_click_counts
-from perfluence.tracking.enrich import Enricher
-from perfluence.tracking.events import EnrichedClick, RawClick
+from perfluence.tracking.enrich import ClickFacts, Enricher
+from perfluence.tracking.events import RawClick
 from perfluence.tracking.spool import ClickSpool
 
 if TYPE_CHECKING:
@@ -39,6 +58,11 @@ log = logging.getLogger(__name__)
 
 _MIN_BACKOFF = 0.1
 _MAX_BACKOFF = 10.0
+# (link, visitor) pairs whose latest human click the writer remembers: ~200 bytes each, so
+# about 40 MB at most. Repeat clicks within a day by a visitor it holds need no look-up.
+LATEST_CLICKS_KEPT = 200_000
+_HOUR = timedelta(hours=1)
+_OCCURRED_AT = attrgetter("occurred_at")
 
 
 @dataclass
@@ -64,7 +88,7 @@ def database_unreachable(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
-def _chunks(items: Iterable[EnrichedClick], size: int) -> Iterator[list[EnrichedClick]]:
+def _chunks(items: Iterable[ClickFacts], size: int) -> Iterator[list[ClickFacts]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
@@ -80,10 +104,12 @@ class ClickWriter:
         *,
         clock: Callable[[], float] = time.time,
         spool_dir: Path | None = None,
+        latest_clicks_kept: int = LATEST_CLICKS_KEPT,
     ) -> None:
         self._engine = engine
         self._clock = clock
         self._batch_size = settings.click_batch_size
+        self._latest = LatestHumanClicks(latest_clicks_kept)
         self._enricher = Enricher(settings)
         self.spool = ClickSpool(spool_dir or settings.spool_dir)
         self.counters = WriterCounters()
@@ -133,12 +159,19 @@ class ClickWriter:
 
     # -- enrichment -------------------------------------------------------------
 
-    def _enrich_all(self, raws: Sequence[RawClick], lost: set[str]) -> list[EnrichedClick]:
-        rows: list[EnrichedClick] = []
+    def _enrich_all(self, raws: Sequence[RawClick], lost: set[str]) -> list[ClickFacts]:
+        facts = self._enricher.facts
+        try:
+            return [facts(raw) for raw in raws]
+        except Exception:  # one odd click must not sink its batch: again, one by one
+            return self._enrich_one_by_one(raws, lost)
+
+    def _enrich_one_by_one(self, raws: Sequence[RawClick], lost: set[str]) -> list[ClickFacts]:
+        rows: list[ClickFacts] = []
         for raw in raws:
             try:
-                rows.append(self._enricher.enrich(raw))
-            except Exception:  # one odd click must not sink its batch
+                rows.append(self._enricher.facts(raw))
+            except Exception:
                 log.exception("click %s could not be enriched; dropped", raw.click_id)
                 self.counters.dropped += 1
                 lost.add(raw.click_id)
@@ -170,7 +203,7 @@ class ClickWriter:
         self.degraded = True
         self._retry_at = self._clock() + self._backoff
 
-    def _store_or_spool(self, rows: list[EnrichedClick], lost: set[str]) -> None:
+    def _store_or_spool(self, rows: list[ClickFacts], lost: set[str]) -> None:
         try:
             self._store_dropping_orphans(rows, lost)
         except Exception as exc:
@@ -183,7 +216,7 @@ class ClickWriter:
             self._to_spool(rows, lost)
             self._backlog = self._replay_needed = True
 
-    def _store_dropping_orphans(self, rows: list[EnrichedClick], lost: set[str]) -> int:
+    def _store_dropping_orphans(self, rows: list[ClickFacts], lost: set[str]) -> int:
         try:
             return self._store(rows)
         except IntegrityError:
@@ -198,48 +231,94 @@ class ClickWriter:
             lost.update(r.click_id for r in orphans)
             return self._store([r for r in rows if r.link_id in alive])
 
-    def _store(self, rows: list[EnrichedClick]) -> int:
+    def _store(self, rows: list[ClickFacts]) -> int:
         """One transaction: decide uniqueness, insert new clicks, add them to the rollups."""
         unique_rows = list({r.click_id: r for r in reversed(rows)}.values())
-        unique_rows.sort(key=lambda r: r.occurred_at)
+        unique_rows.sort(key=_OCCURRED_AT)  # stable: equal times keep their order
         if not unique_rows:
             return 0
-        with self._engine.begin() as conn:
-            flags = self._unique_flags(conn, unique_rows)
-            inserted = insert_clicks(
-                conn, [_row(r, is_unique) for r, is_unique in zip(unique_rows, flags, strict=True)]
-            )
-            counts: dict[tuple[int, Any], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-            for r, is_unique in zip(unique_rows, flags, strict=True):
-                if r.click_id not in inserted:
-                    continue
-                entry = counts[(r.link_id, hour_bucket(r.occurred_at))]
-                entry[0] = r.workspace_id
-                entry[1] += 1
-                entry[2] += int(is_unique)
-                entry[3] += int(r.is_bot)
-            add_hourly_click_counts(
-                conn,
-                (
-                    HourlyClickCounts(link_id, hour, ws, n, unique, bots)
-                    for (link_id, hour), (ws, n, unique, bots) in counts.items()
-                ),
-            )
-        self.counters.stored += len(inserted)
-        self.counters.duplicates += len(rows) - len(inserted)
-        return len(inserted)
+        try:
+            inserted = self._store_in_one_transaction(unique_rows, all_new=True)
+        except ClicksAlreadyStoredError:
+            # Some clicks were written before (a replay after a crash): do it again, exactly.
+            inserted = self._store_in_one_transaction(unique_rows, all_new=False)
+        # Only now that the transaction is committed are these clicks proof for later batches.
+        latest: dict[tuple[int, str], datetime] = {}
+        for r in unique_rows:  # in time order: the last one per key wins
+            if not r.is_bot:
+                latest[r.link_id, r.visitor_hash] = r.occurred_at
+        record = self._latest.record
+        for key, moment in latest.items():
+            record(key, moment)
+        self.counters.stored += inserted
+        self.counters.duplicates += len(rows) - inserted
+        return inserted
 
-    def _unique_flags(self, conn: Connection, rows: list[EnrichedClick]) -> list[bool]:
-        since = rows[0].occurred_at - UNIQUE_WINDOW
-        until = rows[-1].occurred_at
+    def _store_in_one_transaction(self, rows: list[ClickFacts], *, all_new: bool) -> int:
+        with self._engine.begin() as conn:
+            flags = self._unique_flags(conn, rows)
+            # A stored row is the click's first twelve fields and its unique flag.
+            values = [(*r[:12], is_unique) for r, is_unique in zip(rows, flags, strict=True)]
+            if all_new:
+                insert_new_clicks(conn, values)
+                new, new_flags = rows, flags
+            else:
+                stored = insert_clicks(
+                    conn, [dict(zip(CLICK_COLUMNS, v, strict=True)) for v in values]
+                )
+                kept = [i for i, r in enumerate(rows) if r.click_id in stored]
+                new = [rows[i] for i in kept]
+                new_flags = [flags[i] for i in kept]
+            add_hourly_click_counts(conn, _hourly_counts(new, new_flags))
+        return len(new)
+
+    def _unique_flags(self, conn: Connection, rows: list[ClickFacts]) -> list[bool]:
+        """Unique flags of clicks in time order: settled in memory where it can, else by the DB.
+
+        A human click whose key (or previous-day key) has a stored click in its
+        window in ``self._latest`` is not unique. The others go through
+        ``flag_unique`` against the database's history; the settled clicks'
+        proof times join that history, which is exact: a settled click is
+        never later than a click it would make non-unique unless their times
+        are equal, and then both are settled.
+        """
+        flags = [False] * len(rows)
+        settles = self._latest.settles_human
+        open_positions: list[int] = []
+        candidates: list[UniqueCandidate] = []
+        known: dict[tuple[int, str], list[datetime]] = {}
+        for position, r in enumerate(rows):
+            if r.is_bot:
+                continue
+            key = (r.link_id, r.visitor_hash)
+            alias = (r.link_id, r.previous_visitor_hash)
+            if settles(key, alias, r.occurred_at):
+                # Not unique, whatever the database holds; still an earlier click for the rest.
+                known.setdefault(key, []).append(r.occurred_at)
+                continue
+            open_positions.append(position)
+            candidates.append(UniqueCandidate(key, r.occurred_at, False, (alias,)))
+        if not candidates:
+            return flags
+        history = self._stored_history(conn, [rows[i] for i in open_positions])
+        for key, moments in known.items():
+            history.setdefault(key, []).extend(moments)
+        for position, is_unique in zip(
+            open_positions, flag_unique(candidates, history), strict=True
+        ):
+            flags[position] = is_unique
+        return flags
+
+    def _stored_history(
+        self, conn: Connection, rows: list[ClickFacts]
+    ) -> dict[tuple[int, str], list[datetime]]:
+        """The stored human clicks the unique check of ``rows`` (in time order) needs."""
         hashes_by_workspace: dict[int, set[str]] = defaultdict(set)
         links_by_workspace: dict[int, set[int]] = defaultdict(set)
         for r in rows:
-            if not r.is_bot:
-                hashes_by_workspace[r.workspace_id].update(
-                    (r.visitor_hash, r.previous_visitor_hash)
-                )
-                links_by_workspace[r.workspace_id].add(r.link_id)
+            hashes_by_workspace[r.workspace_id].update((r.visitor_hash, r.previous_visitor_hash))
+            links_by_workspace[r.workspace_id].add(r.link_id)
+        first, until = rows[0].occurred_at, rows[-1].occurred_at
         history: dict[tuple[int, str], list[datetime]] = {}
         for workspace_id, hashes in hashes_by_workspace.items():
             history.update(
@@ -248,29 +327,18 @@ class ClickWriter:
                     workspace_id,
                     links_by_workspace[workspace_id],
                     hashes,
-                    since,
-                    rows[0].occurred_at,
+                    first - UNIQUE_WINDOW,
+                    first,
                     until,
                 )
             )
-        return flag_unique(
-            [
-                UniqueCandidate(
-                    (r.link_id, r.visitor_hash),
-                    r.occurred_at,
-                    r.is_bot,
-                    ((r.link_id, r.previous_visitor_hash),),
-                )
-                for r in rows
-            ],
-            history,
-        )
+        return history
 
     # -- the spool --------------------------------------------------------------
 
-    def _to_spool(self, rows: list[EnrichedClick], lost: set[str]) -> None:
+    def _to_spool(self, rows: list[ClickFacts], lost: set[str]) -> None:
         try:
-            self.spool.append(rows)
+            self.spool.append([r.to_enriched() for r in rows])
         except OSError as exc:
             log.error(
                 "cannot spool %d clicks to %s (%s); they are lost",
@@ -291,7 +359,8 @@ class ClickWriter:
             if claimed is None:
                 continue
             try:
-                for chunk in _chunks(self.spool.read(claimed), self._batch_size):
+                spooled = map(ClickFacts.from_enriched, self.spool.read(claimed))
+                for chunk in _chunks(spooled, self._batch_size):
                     self.counters.replayed += self._store_dropping_orphans(chunk, set())
             except OSError as exc:
                 log.error("cannot read spool file %s (%s)", claimed.name, exc)
@@ -310,19 +379,24 @@ class ClickWriter:
         return True
 
 
-def _row(click: EnrichedClick, is_unique: bool) -> dict[str, Any]:
-    return {
-        "workspace_id": click.workspace_id,
-        "link_id": click.link_id,
-        "click_id": click.click_id,
-        "occurred_at": click.occurred_at,
-        "visitor_hash": click.visitor_hash,
-        "device": click.device,
-        "os": click.os,
-        "browser": click.browser,
-        "referrer_host": click.referrer_host,
-        "country": click.country,
-        "sub_id": click.sub_id,
-        "is_bot": click.is_bot,
-        "is_unique": is_unique,
-    }
+def _hourly_counts(rows: list[ClickFacts], flags: list[bool]) -> list[HourlyClickCounts]:
+    """What these (inserted) clicks add to each link's hour."""
+    counts: dict[tuple[int, datetime], list[int]] = {}
+    # Rows come in time order, so the hour rarely changes from one row to the next.
+    hour = hour_end = None
+    for r, is_unique in zip(rows, flags, strict=True):
+        moment = r.occurred_at
+        if hour is None or hour_end is None or not hour <= moment < hour_end:
+            hour = hour_bucket(moment)
+            hour_end = hour + _HOUR
+        key = (r.link_id, hour)
+        entry = counts.get(key)
+        if entry is None:
+            entry = counts[key] = [r.workspace_id, 0, 0, 0]
+        entry[1] += 1
+        entry[2] += is_unique
+        entry[3] += r.is_bot
+    return [
+        HourlyClickCounts(link_id, hour, ws, n, unique, bots)
+        for (link_id, hour), (ws, n, unique, bots) in counts.items()
+    ]
