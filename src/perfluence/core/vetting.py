@@ -247,7 +247,9 @@ def dimension_fit(audience: Mapping[str, Decimal], target: Mapping[str, Decimal]
     # Sorted: Decimal sums round, and the same order makes the fit symmetric exactly.
     keys = sorted(set(a) | set(t))
     distance = sum((abs(a.get(key, ZERO) - t.get(key, ZERO)) for key in keys), ZERO) / 2
-    return ONE - distance
+    # Shares like 1/3 are rounded, so the sum can overshoot 1 by a unit in the 28th
+    # digit; the distance itself never exceeds 1.
+    return ONE - min(distance, ONE)
 
 
 def audience_fit(
