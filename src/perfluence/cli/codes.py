@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from perfluence.cli.console import cli_context, console, workspace_option_default
+from perfluence.cli.console import cli_context, console, import_progress, workspace_option_default
 from perfluence.services import codes
 
 app = typer.Typer(
@@ -83,21 +82,7 @@ def import_(
     workspace: Workspace = "",
 ) -> None:
     """Import codes from CSV: every row is checked first; any problem and nothing is stored."""
-    with (
-        cli_context() as ctx,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
-        task = bar.add_task("reading", total=None)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
+    with cli_context() as ctx, import_progress() as progress:
         result = codes.import_codes(
             ctx, workspace or workspace_option_default(), file, progress=progress
         )

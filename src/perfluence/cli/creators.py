@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from perfluence.cli.console import cli_context, console, workspace_option_default
+from perfluence.cli.console import cli_context, console, import_progress, workspace_option_default
 from perfluence.core.model import Creator
 from perfluence.services import creators
 from perfluence.services.creator_import import import_creators
@@ -133,21 +132,7 @@ def import_(
     workspace: Workspace = "",
 ) -> None:
     """Import creators from CSV: every row is checked first; any problem and nothing is stored."""
-    with (
-        cli_context() as ctx,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
-        task = bar.add_task("reading", total=None)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
+    with cli_context() as ctx, import_progress() as progress:
         result = import_creators(
             ctx, workspace or workspace_option_default(), file, update=update, progress=progress
         )

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from perfluence.cli.console import cli_context, console, workspace_option_default
+from perfluence.cli.console import cli_context, console, import_progress, workspace_option_default
 from perfluence.core.formatting import format_money_or_na, format_number, format_ratio_percent
 from perfluence.core.kpis import Count, NotAvailable
 from perfluence.core.money import Money, format_money
@@ -278,20 +277,6 @@ def baseline_import(
     workspace: Workspace = "",
 ) -> None:
     """Import a daily series (date,value) for lift; every row is checked first."""
-    with (
-        cli_context() as ctx,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            console=console,
-            transient=True,
-        ) as bar,
-    ):
-        task = bar.add_task("reading", total=None)
-
-        def progress(stage: str, done: int, total: int) -> None:
-            bar.update(task, description=stage, completed=done, total=total)
-
+    with cli_context() as ctx, import_progress() as progress:
         count = insights.import_baseline_csv(ctx, _ws(workspace), series, file, progress=progress)
     console.print(f"imported {count} days of series [bold]{series}[/] from {file.name}")
