@@ -123,6 +123,18 @@ def test_bad_slug_and_duplicate_slug(ctx: Context, ws: str) -> None:
     assert campaigns.list_campaigns(ctx, ws) == [first]
 
 
+def test_reserved_slug_is_refused(ctx: Context, ws: str) -> None:
+    # /w/{ws}/campaigns/new is the dashboard's create form: a campaign there could never be opened.
+    with pytest.raises(PerfluenceError) as err:
+        campaigns.create_campaign(
+            ctx, ws, "new", name="New", goal="sales", starts_on="2026-01-01", ends_on="2026-01-02"
+        )
+    assert err.value.code is ErrorCode.INVALID
+    assert err.value.field == "slug"
+    assert "reserved" in str(err.value)
+    assert campaigns.list_campaigns(ctx, ws) == []
+
+
 def test_list_and_status_are_per_workspace(ctx: Context, ws: str) -> None:
     workspaces.create_workspace(ctx, "other", "Other", currency="EUR")
     _spring(ctx, ws)

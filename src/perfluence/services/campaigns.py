@@ -141,6 +141,10 @@ def _money(value: Decimal | int | str, currency: str, field: str, *, positive: b
     return money
 
 
+# Dashboard paths under /w/{ws}/campaigns/ that a campaign's own page would shadow.
+RESERVED_CAMPAIGN_SLUGS = frozenset({"new"})
+
+
 def create_campaign(
     ctx: Context,
     workspace: str,
@@ -162,6 +166,8 @@ def create_campaign(
 ) -> Campaign:
     ws = get_workspace(ctx, workspace)
     validate_slug(slug, "campaign")
+    if slug in RESERVED_CAMPAIGN_SLUGS:
+        raise _invalid("slug", f"campaign slug {slug!r} is reserved (the dashboard uses it)")
     if not name.strip():
         raise _invalid("name", "name is required")
     cur = normalise_currency(currency or ws.default_currency)
