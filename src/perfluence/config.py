@@ -54,6 +54,20 @@ class Settings(BaseSettings):
     trusted_country_header: str | None = None
     geoip_database: Path | None = None
     link_cache_refresh_ms: int = Field(default=500, ge=50, le=60_000)
+    # Requests to /l/{slug} per client address per minute before 429; 0 turns it off.
+    tracking_rate_limit: int = Field(default=600, ge=0, le=1_000_000_000)
+    # A request head (request line and headers) must arrive within this, or the connection closes.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    # Failures per client address (and per account for logins) before 429; 0 turns one off.
+    login_failures_per_ip: int = Field(default=20, ge=0, le=100_000)
+    login_failures_per_account: int = Field(default=10, ge=0, le=100_000)
+    login_failure_window_seconds: int = Field(default=900, ge=1, le=86_400)
+    credential_failures_per_ip: int = Field(default=30, ge=0, le=100_000)
+    credential_failure_window_seconds: int = Field(default=60, ge=1, le=86_400)
+    session_lifetime_days: int = Field(default=14, ge=1, le=365)
+    # Raw clicks older than this are purged by `perfluence retention run` (0 keeps them).
+    retention_clicks_days: int = Field(default=395, ge=0, le=36_500)
+    retention_audit_days: int = Field(default=0, ge=0, le=36_500)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Self:

@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "forbidden"
     SIGNATURE_INVALID = "signature_invalid"
     PAYLOAD_TOO_LARGE = "payload_too_large"
+    RATE_LIMITED = "rate_limited"
     UNAVAILABLE = "unavailable"
     CONFIGURATION = "configuration"
     INTERNAL = "internal"  # a bug, never caused by input; the details go to the log only
@@ -38,6 +39,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.FORBIDDEN: 403,
     ErrorCode.SIGNATURE_INVALID: 401,
     ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.RATE_LIMITED: 429,
     ErrorCode.UNAVAILABLE: 503,
     ErrorCode.CONFIGURATION: 500,
     ErrorCode.INTERNAL: 500,
@@ -55,6 +57,7 @@ EXIT_CODE: dict[ErrorCode, int] = {
     ErrorCode.FORBIDDEN: 7,
     ErrorCode.SIGNATURE_INVALID: 7,
     ErrorCode.PAYLOAD_TOO_LARGE: 2,
+    ErrorCode.RATE_LIMITED: 10,
     ErrorCode.UNAVAILABLE: 8,
     ErrorCode.CONFIGURATION: 9,
     ErrorCode.INTERNAL: 70,

@@ -22,7 +22,7 @@ from perfluence.services import (
 from perfluence.services.context import Context
 from perfluence.services.conversions import TrackRequest
 
-ALL_SCOPES = ("read", "write", "track")
+ALL_SCOPES = ("read", "write", "track", "privacy")
 # Every path parameter of /api/v1 and the object it names (``Objects.path_values``).
 PATH_PARAMETERS = frozenset(
     {

@@ -40,6 +40,8 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
 CREATE_BODIES: dict[str, Callable[[Objects], dict[str, Any]] | None] = {
     "/api/v1/creators": None,  # a new creator names nothing
     "/api/v1/campaigns": None,  # a new campaign names nothing
+    "/api/v1/privacy/forget-customer": None,  # names a customer, not an object of the world
+    "/api/v1/privacy/forget-creator": lambda b: {"handle": b.handle},
     "/api/v1/track/lead": None,  # ids in a track body are evidence, not objects: test_track_api
     "/api/v1/track/sale": None,
     "/api/v1/track/refund": None,

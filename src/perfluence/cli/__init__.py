@@ -12,6 +12,7 @@ import typer
 from pydantic import ValidationError
 
 from perfluence.cli import (
+    audit,
     campaigns,
     codes,
     comments,
@@ -27,7 +28,9 @@ from perfluence.cli import (
     partnerships,
     payouts,
     posts,
+    privacy,
     report,
+    retention,
     serve,
     users,
     vetting,
@@ -59,6 +62,9 @@ app.add_typer(insights.app, name="insights")
 app.add_typer(posts.app, name="posts")
 app.add_typer(comments.app, name="comments")
 app.add_typer(vetting.app, name="vetting")
+app.add_typer(privacy.app, name="privacy")
+app.add_typer(retention.app, name="retention")
+app.add_typer(audit.app, name="audit")
 app.command("init")(db.init)
 app.command("demo")(demo.demo)
 app.command("serve")(serve.serve)

@@ -17,7 +17,7 @@ from perfluence.services import api_keys
 from perfluence.services.api_keys import ApiScope
 
 app = typer.Typer(
-    help="API keys: hashed at rest, scoped (read, write, track), revocable.",
+    help="API keys: hashed at rest, scoped (read, write, track, privacy), revocable.",
     no_args_is_help=True,
 )
 
@@ -35,7 +35,7 @@ def create(
     name: Annotated[str, typer.Option("--name", help="What the key is for, e.g. shop.")],
     scope: Annotated[
         list[ApiScope],
-        typer.Option("--scope", help="read, write or track. Repeatable."),
+        typer.Option("--scope", help="read, write, track or privacy. Repeatable."),
     ],
     workspace: Workspace = "",
 ) -> None:

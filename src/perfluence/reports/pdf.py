@@ -10,22 +10,29 @@ canonical form.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+from typing import Any
 
-from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.reports.html import render_html
 from perfluence.reports.model import Report
 
 
-def _no_fetching(url: str, *_: Any, **__: Any) -> NoReturn:
-    raise PerfluenceError(ErrorCode.INVALID, f"the report must not load {url!r}")
+def _no_fetching() -> Any:
+    """A WeasyPrint URL fetcher that loads nothing: a URL in the page is skipped, not fetched."""
+    from weasyprint.urls import URLFetcher  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    class NoFetching(URLFetcher):  # type: ignore[misc]
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            # WeasyPrint logs the refusal and renders the page without the resource.
+            raise ValueError(f"the report must not load {url!r}")
+
+    return NoFetching()
 
 
 def render_pdf(report: Report) -> bytes:
     # Loading Pango takes a while: only when a PDF is asked for.
     from weasyprint import HTML  # type: ignore[import-untyped]  # noqa: PLC0415
 
-    document = HTML(string=render_html(report), url_fetcher=_no_fetching).render()
+    document = HTML(string=render_html(report), url_fetcher=_no_fetching()).render()
     document.metadata.created = f"{report.as_of.isoformat()}T00:00:00Z"
     document.metadata.modified = document.metadata.created
     pdf: bytes = document.write_pdf()

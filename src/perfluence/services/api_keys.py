@@ -26,6 +26,8 @@ from enum import StrEnum
 from typing import Final
 
 from perfluence.errors import ErrorCode, PerfluenceError
+from perfluence.services import audit
+from perfluence.services.audit import AuditAction
 from perfluence.services.context import Context
 from perfluence.store import api_keys as repo
 from perfluence.store.workspaces import find_workspace
@@ -45,6 +47,7 @@ class ApiScope(StrEnum):
     READ = "read"  # read reports and conversions
     WRITE = "write"  # change campaigns, creators, links
     TRACK = "track"  # send conversions (the S2S track API)
+    PRIVACY = "privacy"  # erase a customer's or a creator's identifiers on request
 
 
 # A scope dropped in a later version must not make stored keys unreadable.
@@ -139,7 +142,12 @@ def _mint_prefix() -> str:
 
 
 def create_api_key(
-    ctx: Context, workspace_slug: str, name: str, scopes: Iterable[str]
+    ctx: Context,
+    workspace_slug: str,
+    name: str,
+    scopes: Iterable[str],
+    *,
+    actor: str = audit.CLI_ACTOR,
 ) -> NewApiKey:
     """A new key for the workspace; the returned ``token`` is the only copy there will be."""
     clean_name = name.strip()
@@ -164,6 +172,15 @@ def create_api_key(
             scopes=[s.value for s in wanted],
             created_at=ctx.now(),
         )
+        audit.record(
+            conn,
+            at=ctx.now(),
+            action=AuditAction.API_KEY_CREATED,
+            subject=f"api_key:{prefix}",
+            actor=actor,
+            workspace_id=workspace_id,
+            details={"name": clean_name, "scopes": [s.value for s in wanted]},
+        )
         row = repo.find_workspace_key(conn, workspace_id, prefix)
     assert row is not None
     return NewApiKey(key=_to_key(row), token=token)
@@ -176,7 +193,9 @@ def list_api_keys(ctx: Context, workspace_slug: str) -> list[ApiKey]:
         return [_to_key(r) for r in repo.workspace_keys(conn, workspace_id)]
 
 
-def revoke_api_key(ctx: Context, workspace_slug: str, prefix: str) -> ApiKey:
+def revoke_api_key(
+    ctx: Context, workspace_slug: str, prefix: str, *, actor: str = audit.CLI_ACTOR
+) -> ApiKey:
     """Revoke the key with this prefix (a key revoked earlier keeps its first revocation time)."""
     wanted = prefix.strip().removeprefix(f"{KEY_MARKER}_")[:PREFIX_LENGTH]
     workspace_id = _workspace_id(ctx, workspace_slug)
@@ -189,6 +208,15 @@ def revoke_api_key(ctx: Context, workspace_slug: str, prefix: str) -> ApiKey:
                 field="prefix",
             )
         repo.revoke_key(conn, row.id, ctx.now())
+        audit.record(
+            conn,
+            at=ctx.now(),
+            action=AuditAction.API_KEY_REVOKED,
+            subject=f"api_key:{row.prefix}",
+            actor=actor,
+            workspace_id=workspace_id,
+            details={"name": row.name, "revoked_before": row.revoked_at is not None},
+        )
         row = repo.find_workspace_key(conn, workspace_id, wanted)
     assert row is not None
     return _to_key(row)

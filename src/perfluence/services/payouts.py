@@ -33,6 +33,8 @@ from perfluence.core.statements import (
 from perfluence.core.terms import ContractTerms, terms_from_dict
 from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.reports.sepa import normalise_bic, normalise_iban
+from perfluence.services import audit
+from perfluence.services.audit import AuditAction
 from perfluence.services.context import Context
 from perfluence.services.creators import normalise_handle, tier_thresholds
 from perfluence.services.vetting import held_partnerships
@@ -272,6 +274,13 @@ def _advance(
                 f"statement {statement_id} is {found[0].status}; only a {before} statement "
                 f"can become {to}",
             )
+        audit.record(
+            conn,
+            at=ctx.now(),
+            action=AuditAction(f"payout.{to.value}"),
+            subject=f"statement:{statement_id}",
+            workspace_id=ws_id,
+        )
         return statements_repo.list_statements(conn, ws_id, statement_id=statement_id)[0]
 
 

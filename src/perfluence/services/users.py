@@ -6,9 +6,13 @@ replayed. Logging in always starts a new session (the id a browser carried
 before is dropped: no session fixation). Each session has its own CSRF token,
 which every changing request from the dashboard must echo (synchronizer token).
 
-Creator portal links are signed with the settings' secret (itsdangerous) and
-carry an expiry and the creator's token version: bumping the version revokes
-every link issued before.
+Every change to accounts, roles and passwords, and every login and failed
+login, goes to the audit log (by user id; never a password or a token). A
+role change ends the user's sessions, so the new privileges come with a new
+session id. Failed logins are limited per client address and per account
+(``services.auth_limits``) when the caller passes its limits.
+
+Creator portal links (``services.portal_links``) are reachable from here too.
 """
 
 from __future__ import annotations
@@ -23,20 +27,27 @@ from typing import Final
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
-from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import Connection
 
 from perfluence.config import Environment
 from perfluence.core.auth import Role, parse_role, password_problem
 from perfluence.errors import ErrorCode, PerfluenceError
+from perfluence.services import audit, portal_links
+from perfluence.services.audit import AuditAction
+from perfluence.services.auth_limits import AuthLimits
 from perfluence.services.context import Context
-from perfluence.services.creators import normalise_handle, validate_email
+from perfluence.services.creators import validate_email
 from perfluence.store import users as repo
 from perfluence.store.workspaces import find_workspace
 
-SESSION_LIFETIME: Final = timedelta(days=14)
-PORTAL_LIFETIME: Final = timedelta(days=30)
-_PORTAL_SALT: Final = "perfluence.portal.v1"
+# Portal links have a module of their own; callers reach them here as before.
+PORTAL_LIFETIME = portal_links.PORTAL_LIFETIME
+PortalAccess = portal_links.PortalAccess
+open_portal = portal_links.open_portal
+portal_token = portal_links.portal_token
+portal_url = portal_links.portal_url
+revoke_portal_links = portal_links.revoke_portal_links
+
 _hasher = PasswordHasher()
 # Tests hash many passwords; the cost of a hash is not what they test.
 _test_hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
@@ -50,6 +61,10 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 def _hasher_for(ctx: Context) -> PasswordHasher:
     return _test_hasher if ctx.settings.env is Environment.TEST else _hasher
+
+
+def session_lifetime(ctx: Context) -> timedelta:
+    return timedelta(days=ctx.settings.session_lifetime_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,12 +109,6 @@ class ActiveSession:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class PortalAccess:
-    workspace_slug: str
-    creator_handle: str
-
-
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -137,6 +146,7 @@ def create_user(
     name: str | None = None,
     workspace: str | None = None,
     role: Role | str = Role.MEMBER,
+    actor: str = audit.CLI_ACTOR,
 ) -> User:
     """A new account; with ``workspace``, a membership in it with ``role``."""
     address = _email(email)
@@ -153,6 +163,7 @@ def create_user(
             password_hash=hashed,
             created_at=ctx.now(),
         )
+        ws_id = None
         if workspace is not None:
             ws = find_workspace(conn, workspace)
             if ws is None:
@@ -162,12 +173,22 @@ def create_user(
             repo.upsert_membership(
                 conn, user_id=user_id, workspace_id=ws.id, role=wanted.value, at=ctx.now()
             )
+            ws_id = ws.id
+        audit.record(
+            conn,
+            at=ctx.now(),
+            action=AuditAction.USER_CREATED,
+            subject=f"user:{user_id}",
+            actor=actor,
+            workspace_id=ws_id,
+            details={} if ws_id is None else {"role": wanted.value},
+        )
         found = repo.find_user(conn, user_id)
         assert found is not None
         return _load(conn, found)
 
 
-def set_password(ctx: Context, email: str, password: str) -> None:
+def set_password(ctx: Context, email: str, password: str, *, actor: str = audit.CLI_ACTOR) -> None:
     """Replace a user's password; every session they had ends."""
     _check_password(password)
     hashed = _hasher_for(ctx).hash(password)
@@ -177,10 +198,19 @@ def set_password(ctx: Context, email: str, password: str) -> None:
             raise PerfluenceError(ErrorCode.NOT_FOUND, f"user {email!r} not found")
         repo.set_password_hash(conn, found.id, hashed)
         repo.delete_sessions_of(conn, found.id)
+        audit.record(
+            conn,
+            at=ctx.now(),
+            action=AuditAction.USER_PASSWORD_CHANGED,
+            subject=f"user:{found.id}",
+            actor=actor,
+        )
 
 
-def grant(ctx: Context, email: str, workspace: str, role: Role | str) -> User:
-    """Give (or change) a user's role in a workspace."""
+def grant(
+    ctx: Context, email: str, workspace: str, role: Role | str, *, actor: str = audit.CLI_ACTOR
+) -> User:
+    """Give (or change) a user's role in a workspace; a change ends the user's sessions."""
     wanted = _role(role)
     with ctx.engine.begin() as conn:
         found = repo.find_user_by_email(conn, _email(email))
@@ -191,8 +221,22 @@ def grant(ctx: Context, email: str, workspace: str, role: Role | str) -> User:
             raise PerfluenceError(
                 ErrorCode.NOT_FOUND, f"workspace {workspace!r} not found", field="workspace"
             )
+        previous = repo.membership_role(conn, found.id, ws.id)
+        if previous == wanted.value:
+            return _load(conn, found)
         repo.upsert_membership(
             conn, user_id=found.id, workspace_id=ws.id, role=wanted.value, at=ctx.now()
+        )
+        # New privileges, new session id: the user logs in again.
+        repo.delete_sessions_of(conn, found.id)
+        audit.record(
+            conn,
+            at=ctx.now(),
+            action=AuditAction.USER_ROLE_CHANGED,
+            subject=f"user:{found.id}",
+            actor=actor,
+            workspace_id=ws.id,
+            details={"role": wanted.value, "previous": previous},
         )
         return _load(conn, found)
 
@@ -210,34 +254,48 @@ def get_user(ctx: Context, email: str) -> User:
         return _load(conn, found)
 
 
-def authenticate(ctx: Context, email: str, password: str) -> User:
-    """The user with these credentials; one UNAUTHENTICATED error for every failure."""
-    wrong = PerfluenceError(ErrorCode.UNAUTHENTICATED, "wrong e-mail or password")
+def _wrong() -> PerfluenceError:
+    return PerfluenceError(ErrorCode.UNAUTHENTICATED, "wrong e-mail or password")
+
+
+def _verify(ctx: Context, email: str, password: str) -> tuple[repo.UserRow | None, bool]:
+    """The account the e-mail names (if any) and whether the password opens it."""
     try:
         address = _email(email)
     except PerfluenceError:
-        raise wrong from None
+        return None, False
     with ctx.engine.connect() as conn:
         found = repo.find_user_by_email(conn, address)
     hasher = _hasher_for(ctx)
     try:
         hasher.verify(found.password_hash if found else _dummy_hash(hasher), password)
     except (VerificationError, InvalidHashError):
-        raise wrong from None
+        return found, False
     if found is None or found.disabled_at is not None:
-        raise wrong
+        return found, False
     if hasher.check_needs_rehash(found.password_hash):
         with ctx.engine.begin() as conn:
             repo.set_password_hash(conn, found.id, hasher.hash(password))
+    return found, True
+
+
+def authenticate(ctx: Context, email: str, password: str) -> User:
+    """The user with these credentials; one UNAUTHENTICATED error for every failure."""
+    found, ok = _verify(ctx, email, password)
+    if found is None or not ok:
+        raise _wrong()
     with ctx.engine.connect() as conn:
         return _load(conn, found)
 
 
-def start_session(ctx: Context, user: User, *, replacing: str | None = None) -> NewSession:
+def start_session(
+    ctx: Context, user: User, *, replacing: str | None = None, method: str = "password"
+) -> NewSession:
     """A fresh session for ``user``; the session ``replacing`` names (if any) ends."""
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     now = ctx.now()
+    expires = now + session_lifetime(ctx)
     with ctx.engine.begin() as conn:
         if replacing:
             repo.delete_session(conn, _digest(replacing))
@@ -248,13 +306,53 @@ def start_session(ctx: Context, user: User, *, replacing: str | None = None) -> 
             user_id=user.id,
             csrf_token=csrf,
             created_at=now,
-            expires_at=now + SESSION_LIFETIME,
+            expires_at=expires,
         )
-    return NewSession(token, csrf, now + SESSION_LIFETIME)
+        audit.record(
+            conn,
+            at=now,
+            action=AuditAction.LOGIN_SUCCEEDED,
+            subject=f"user:{user.id}",
+            actor=f"user:{user.id}",
+            details={"method": method},
+        )
+    return NewSession(token, csrf, expires)
 
 
-def login(ctx: Context, email: str, password: str, *, replacing: str | None = None) -> NewSession:
-    return start_session(ctx, authenticate(ctx, email, password), replacing=replacing)
+def login(
+    ctx: Context,
+    email: str,
+    password: str,
+    *,
+    replacing: str | None = None,
+    client: str | None = None,
+    limits: AuthLimits | None = None,
+) -> NewSession:
+    """Check the credentials and start a session; ``limits`` counts the failures of ``client``.
+
+    Over a limit, ``TooManyAttemptsError`` comes before the password is even
+    checked, and alike for existing and unknown accounts.
+    """
+    if limits is not None:
+        limits.check_login(client, email)
+    found, ok = _verify(ctx, email, password)
+    if found is None or not ok:
+        if limits is not None:
+            limits.login_failed(client, email)
+        # Which account was tried, by id; an unknown e-mail is not written down (it may
+        # be a password typed into the wrong field).
+        audit.record_now(
+            ctx,
+            AuditAction.LOGIN_FAILED,
+            "user:unknown" if found is None else f"user:{found.id}",
+            actor="anonymous",
+        )
+        raise _wrong()
+    if limits is not None:
+        limits.login_succeeded(email)
+    with ctx.engine.connect() as conn:
+        user = _load(conn, found)
+    return start_session(ctx, user, replacing=replacing)
 
 
 def resolve_session(ctx: Context, token: str | None) -> ActiveSession | None:
@@ -275,67 +373,6 @@ def end_session(ctx: Context, token: str | None) -> None:
     if token:
         with ctx.engine.begin() as conn:
             repo.delete_session(conn, _digest(token))
-
-
-def _portal_serializer(ctx: Context) -> URLSafeSerializer:
-    return URLSafeSerializer(ctx.settings.secret_key.get_secret_value(), salt=_PORTAL_SALT)
-
-
-def _creator_ids(conn: Connection, workspace: str, handle: str) -> tuple[int, int]:
-    ws = find_workspace(conn, workspace)
-    if ws is None:
-        raise PerfluenceError(ErrorCode.NOT_FOUND, f"workspace {workspace!r} not found")
-    creator_id = repo.creator_id(conn, ws.id, normalise_handle(handle))
-    if creator_id is None:
-        raise PerfluenceError(ErrorCode.NOT_FOUND, f"creator {handle!r} not found")
-    return ws.id, creator_id
-
-
-def portal_token(
-    ctx: Context, workspace: str, creator: str, *, lifetime: timedelta = PORTAL_LIFETIME
-) -> str:
-    """A signed token opening ``creator``'s portal until it expires or is revoked."""
-    with ctx.engine.connect() as conn:
-        ws_id, creator_id = _creator_ids(conn, workspace, creator)
-        version = repo.portal_version(conn, creator_id)
-    expires = int((ctx.now() + lifetime).timestamp())
-    return str(
-        _portal_serializer(ctx).dumps({"w": ws_id, "c": creator_id, "v": version, "e": expires})
-    )
-
-
-def portal_url(ctx: Context, workspace: str, creator: str) -> str:
-    return f"{ctx.settings.public_base_url}/portal/{portal_token(ctx, workspace, creator)}"
-
-
-def revoke_portal_links(ctx: Context, workspace: str, creator: str) -> int:
-    """Invalidate every portal link of ``creator`` issued so far; returns the new version."""
-    with ctx.engine.begin() as conn:
-        _ws_id, creator_id = _creator_ids(conn, workspace, creator)
-        return repo.bump_portal_version(conn, creator_id, ctx.now())
-
-
-def open_portal(ctx: Context, token: str) -> PortalAccess:
-    """Whose portal a token opens; NOT_FOUND for a forged, expired or revoked one."""
-    gone = PerfluenceError(ErrorCode.NOT_FOUND, "this portal link is not valid (any more)")
-    try:
-        data = _portal_serializer(ctx).loads(token)
-    except BadSignature:
-        raise gone from None
-    if not isinstance(data, dict) or set(data) != {"w", "c", "v", "e"}:
-        raise gone
-    if not all(isinstance(data[k], int) for k in data):
-        raise gone
-    if data["e"] <= ctx.now().timestamp():
-        raise gone
-    with ctx.engine.connect() as conn:
-        if repo.portal_version(conn, data["c"]) != data["v"]:
-            raise gone
-        handle = repo.creator_handle(conn, data["w"], data["c"])
-        slug = repo.workspace_slug(conn, data["w"])
-    if handle is None or slug is None:
-        raise gone
-    return PortalAccess(slug, handle)
 
 
 DEMO_EMAIL: Final = "demo@perfluence.local"

@@ -20,7 +20,8 @@ from perfluence.conversions.payload import MAX_BODY_BYTES
 from perfluence.conversions.webhooks import receive_webhook
 from perfluence.core.model import WebhookSource
 from perfluence.errors import ErrorCode, PerfluenceError
-from perfluence.services import conversions
+from perfluence.services import audit, conversions
+from perfluence.services.audit import AuditAction
 from perfluence.services.context import Context
 from perfluence.store import webhook_endpoints as repo
 from perfluence.store.workspaces import find_workspace
@@ -122,7 +123,7 @@ def _endpoint(ctx: Context, slug: str, row: repo.WebhookEndpointRow) -> WebhookE
 
 
 def set_webhook_secret(
-    ctx: Context, workspace_slug: str, source: str, secret: str
+    ctx: Context, workspace_slug: str, source: str, secret: str, *, actor: str = audit.CLI_ACTOR
 ) -> WebhookEndpoint:
     """Set (or rotate) the signing secret the workspace's ``source`` shop signs with."""
     platform = parse_source(source)
@@ -130,7 +131,8 @@ def set_webhook_secret(
     workspace_id = _workspace_id(ctx, workspace_slug)
     now = ctx.now()
     with ctx.engine.begin() as conn:
-        if repo.find_endpoint(conn, workspace_id, platform.value) is None:
+        is_new = repo.find_endpoint(conn, workspace_id, platform.value) is None
+        if is_new:
             repo.insert_endpoint(
                 conn,
                 workspace_id=workspace_id,
@@ -146,6 +148,16 @@ def set_webhook_secret(
                 secret=value,
                 rotated_at=now,
             )
+        audit.record(
+            conn,
+            at=now,
+            action=AuditAction.WEBHOOK_SECRET_SET if is_new else AuditAction.WEBHOOK_SECRET_ROTATED,
+            subject=f"webhook:{platform.value}",
+            actor=actor,
+            workspace_id=workspace_id,
+            # Which secret is in force, as masked everywhere it is shown; never the secret.
+            details={"masked": mask_secret(value)},
+        )
         row = repo.find_endpoint(conn, workspace_id, platform.value)
     assert row is not None
     return _endpoint(ctx, workspace_slug, row)
@@ -159,7 +171,9 @@ def list_webhook_endpoints(ctx: Context, workspace_slug: str) -> list[WebhookEnd
     return [_endpoint(ctx, workspace_slug, r) for r in rows]
 
 
-def remove_webhook_endpoint(ctx: Context, workspace_slug: str, source: str) -> None:
+def remove_webhook_endpoint(
+    ctx: Context, workspace_slug: str, source: str, *, actor: str = audit.CLI_ACTOR
+) -> None:
     """Forget the secret: deliveries from that shop are refused (404) from now on."""
     platform = parse_source(source)
     workspace_id = _workspace_id(ctx, workspace_slug)
@@ -170,6 +184,14 @@ def remove_webhook_endpoint(ctx: Context, workspace_slug: str, source: str) -> N
                 f"no {platform.value} webhook is set up for workspace {workspace_slug!r}",
                 field="source",
             )
+        audit.record(
+            conn,
+            at=ctx.now(),
+            action=AuditAction.WEBHOOK_REMOVED,
+            subject=f"webhook:{platform.value}",
+            actor=actor,
+            workspace_id=workspace_id,
+        )
 
 
 def receive_delivery(

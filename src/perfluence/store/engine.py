@@ -29,6 +29,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
+    # A failed statement's message would otherwise carry its parameters: secrets, hashes, e-mails.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":

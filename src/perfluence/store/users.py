@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Row, delete, insert, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
 from perfluence.store.tables import (
     creators,
@@ -104,6 +104,15 @@ def upsert_membership(
         conn.execute(update(memberships).where(memberships.c.id == found[0]).values(role=role))
 
 
+def membership_role(conn: Connection, user_id: int, workspace_id: int) -> str | None:
+    row = conn.execute(
+        select(memberships.c.role).where(
+            memberships.c.user_id == user_id, memberships.c.workspace_id == workspace_id
+        )
+    ).first()
+    return None if row is None else str(row[0])
+
+
 def memberships_of(conn: Connection, user_id: int) -> list[MembershipRow]:
     query = (
         select(workspaces.c.id, workspaces.c.slug, workspaces.c.name, memberships.c.role)
@@ -150,8 +159,13 @@ def delete_session(conn: Connection, id_hash: str) -> None:
     conn.execute(delete(sessions).where(sessions.c.id_hash == id_hash))
 
 
-def delete_expired_sessions(conn: Connection, now: datetime) -> None:
-    conn.execute(delete(sessions).where(sessions.c.expires_at <= now))
+def delete_expired_sessions(conn: Connection, now: datetime) -> int:
+    return int(conn.execute(delete(sessions).where(sessions.c.expires_at <= now)).rowcount or 0)
+
+
+def count_expired_sessions(conn: Connection, now: datetime) -> int:
+    query = select(func.count()).select_from(sessions).where(sessions.c.expires_at <= now)
+    return int(conn.execute(query).scalar_one())
 
 
 def portal_version(conn: Connection, creator_id: int) -> int:

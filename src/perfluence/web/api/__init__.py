@@ -6,13 +6,25 @@ error shape for all.
 
 from __future__ import annotations
 
+from typing import Any, Final
+
 from fastapi import FastAPI
 
 from perfluence.services.context import Context
 from perfluence.web.api import resources, snippet, track, webhooks
 from perfluence.web.api.errors import install_error_handling
 from perfluence.web.api.limits import BodyLimit
+from perfluence.web.api.schemas import ErrorBody
 from perfluence.web.api.state import attach_context
+
+# Every keyed route: too many wrong keys from one address refuse every key for a while.
+KEYED_ERRORS: Final[dict[int | str, dict[str, Any]]] = {
+    429: {
+        "model": ErrorBody,
+        "description": "Too many wrong API keys from this address; retry after Retry-After.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+}
 
 
 def install_api(api: FastAPI, ctx: Context) -> None:
@@ -29,8 +41,8 @@ def install_api(api: FastAPI, ctx: Context) -> None:
             ("/api/v1/", resources.MAX_BODY_BYTES),
         ],
     )
-    api.include_router(track.router)
+    api.include_router(track.router, responses=KEYED_ERRORS)
     api.include_router(webhooks.router)
     api.include_router(snippet.router)
     for router in resources.ROUTERS:
-        api.include_router(router)
+        api.include_router(router, responses=KEYED_ERRORS)

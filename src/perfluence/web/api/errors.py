@@ -30,6 +30,7 @@ _STATUS_CODES: Final[Mapping[int, str]] = {
     403: ErrorCode.FORBIDDEN.value,
     404: ErrorCode.NOT_FOUND.value,
     413: ErrorCode.PAYLOAD_TOO_LARGE.value,
+    429: ErrorCode.RATE_LIMITED.value,
     503: ErrorCode.UNAVAILABLE.value,
 }
 
@@ -83,6 +84,9 @@ def _validation_message(error: Mapping[str, Any]) -> tuple[str, str]:
     return field, message if message.startswith(field) else f"{field}: {message}"
 
 
+_FASTAPI_PARSE_ERROR: Final = "There was an error parsing the body"
+
+
 async def _validation_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
@@ -92,6 +96,14 @@ async def _validation_error(_request: Request, exc: Exception) -> Response:
 
 async def _http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _FASTAPI_PARSE_ERROR:
+        # FastAPI's answer to a body it cannot decode: an invalid body like any other.
+        return error_response(
+            422,
+            ErrorCode.INVALID.value,
+            "the body is not valid JSON: it must be UTF-8 JSON",
+            field="body",
+        )
     code = _STATUS_CODES.get(exc.status_code)
     if code is None:
         code = INTERNAL if exc.status_code >= 500 else ErrorCode.INVALID.value

@@ -3,13 +3,22 @@
 The login form has no session yet, so its CSRF check is a double submit: a
 random cookie and the same value in the form. A successful login always gets a
 brand-new session id (the one the browser sent before is ended).
+
+Failed logins are counted per client address and per e-mail; over either
+limit the form answers 429 with ``Retry-After`` before it looks at the
+password, alike for accounts that exist and ones that do not.
+
+Every redirect goes to a fixed path or to ``safe_next``: a path on this site,
+never another host however the browser would read it.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from typing import Annotated, Final
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,7 +26,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from perfluence.config import Environment
 from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.services import users
+from perfluence.services.auth_limits import TooManyAttemptsError
 from perfluence.services.users import NewSession
+from perfluence.web.api.auth import auth_limits, client_address
 from perfluence.web.api.state import context_of
 from perfluence.web.dashboard.access import (
     CSRF_FIELD,
@@ -26,17 +37,31 @@ from perfluence.web.dashboard.access import (
     language_of,
     session_of,
 )
+from perfluence.web.dashboard.errors import error_page
 from perfluence.web.dashboard.i18n import pick_language
 from perfluence.web.dashboard.render import render
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE: Final = "pf_login_csrf"
 DEMO_EMAIL: Final = users.DEMO_EMAIL
+MAX_NEXT_LENGTH: Final = 2_000
+# Control characters, space, DEL and the backslash.
+_UNSAFE_IN_NEXT: Final = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 def safe_next(value: str | None) -> str:
-    """Only a path on this site: never ``//other.example`` or ``https://…``."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only a path on this site: never ``//other.example``, ``https://…`` or ``/\\evil``.
+
+    Browsers drop tabs and newlines from a URL and read ``\\`` as ``/``, so a
+    value holding either (or any other control character or a space) is refused
+    outright rather than cleaned.
+    """
+    if not value or len(value) > MAX_NEXT_LENGTH or not value.startswith("/"):
+        return "/"
+    if value.startswith("//") or _UNSAFE_IN_NEXT.search(value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
         return "/"
     return value
 
@@ -132,11 +157,23 @@ def login(
     _check_login_csrf(request, csrf)
     ctx = context_of(request)
     try:
-        session = users.login(ctx, email, password, replacing=request.cookies.get(SESSION_COOKIE))
+        session = users.login(
+            ctx,
+            email,
+            password,
+            replacing=request.cookies.get(SESSION_COOKIE),
+            client=client_address(request),
+            limits=auth_limits(request),
+        )
+    except TooManyAttemptsError as exc:
+        response = error_page(request, exc.http_status, exc.message)
+        response.headers["retry-after"] = str(exc.retry_after)
+        return response
     except PerfluenceError as exc:
         if exc.code is not ErrorCode.UNAUTHENTICATED:
             raise
-        return RedirectResponse(f"/login?failed=1&next={safe_next(next)}", status_code=303)
+        target = quote(safe_next(next), safe="")
+        return RedirectResponse(f"/login?failed=1&next={target}", status_code=303)
     return _signed_in(request, session, next)
 
 
@@ -147,7 +184,9 @@ def demo_login(request: Request, csrf: Annotated[str, Form(alias=CSRF_FIELD)] = 
         raise PerfluenceError(ErrorCode.NOT_FOUND, "there is no demo login here")
     ctx = context_of(request)
     user = users.get_user(ctx, DEMO_EMAIL)
-    session = users.start_session(ctx, user, replacing=request.cookies.get(SESSION_COOKIE))
+    session = users.start_session(
+        ctx, user, replacing=request.cookies.get(SESSION_COOKIE), method="demo"
+    )
     return _signed_in(request, session, "/")
 
 

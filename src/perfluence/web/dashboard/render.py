@@ -103,12 +103,13 @@ def render(
     # Pages are personal: never cached by a shared proxy, never framed by another site.
     response.headers["cache-control"] = "no-store"
     response.headers["x-frame-options"] = "DENY"
+    response.headers["x-content-type-options"] = "nosniff"
     response.headers["referrer-policy"] = "same-origin"
     response.headers["content-security-policy"] = (
         "default-src 'self'; img-src 'self' data:; style-src 'self'; "
         # Bar widths are inline custom properties (style="--w: 40%"); nothing else is inline.
         "style-src-attr 'unsafe-inline'; script-src 'self'; "
-        "frame-ancestors 'none'; form-action 'self'"
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
     )
     if notice is not None:
         response.delete_cookie(FLASH_COOKIE, path="/")

@@ -21,6 +21,7 @@ from perfluence.web.api.resources import (
     partnerships,
     payouts,
     posts,
+    privacy,
     reports,
     workspace,
 )
@@ -40,4 +41,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     costs.router,
     payouts.router,
     reports.router,
+    privacy.router,
 )
