@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Final
 
-from perfluence.core.amounts import json_type, money_from_stripe_minor, parse_decimal
+from perfluence.core.amounts import (
+    MAX_MAGNITUDE,
+    json_type,
+    money_from_stripe_minor,
+    parse_decimal,
+)
 from perfluence.core.money import Money, normalise_currency
 from perfluence.errors import ErrorCode, PerfluenceError
 
@@ -50,6 +55,11 @@ def parse_json(body: bytes) -> dict[str, object]:
     except (ValueError, RecursionError) as exc:
         # Integers beyond Python's digit limit, or nesting deeper than the stack.
         raise PerfluenceError(ErrorCode.INVALID, f"body is not usable JSON: {exc}") from None
+    except InvalidOperation:
+        # An exponent no Decimal can hold (1E44444444444444444444).
+        raise PerfluenceError(
+            ErrorCode.INVALID, "body is not usable JSON: a number's exponent is out of range"
+        ) from None
     if not isinstance(value, dict):
         raise PerfluenceError(
             ErrorCode.INVALID, f"body must be a JSON object, not {json_type(value)}"
@@ -108,6 +118,9 @@ class Field:
             return None
         if not isinstance(self.value, str):
             raise self._error(f"expected a string, got {json_type(self.value)}")
+        if "\x00" in self.value:
+            # JSON can carry U+0000 ("\u0000"); PostgreSQL text cannot store it.
+            raise self._error("contains a NUL character")
         return self.value.strip() or None
 
     def loose_text(self) -> str | None:
@@ -116,7 +129,7 @@ class Field:
         Other plugins put objects and numbers in the same lists; their shape is
         not ours to refuse.
         """
-        if isinstance(self.value, str):
+        if isinstance(self.value, str) and "\x00" not in self.value:
             return self.value.strip() or None
         return None
 
@@ -133,6 +146,9 @@ class Field:
         if isinstance(self.value, int) and not isinstance(self.value, bool):
             if self.value <= 0:
                 raise self._error(f"id {self.value} is not positive")
+            # Compared before str(): Python refuses to print an int of over 4300 digits.
+            if self.value >= 10**MAX_ID_LENGTH:
+                raise self._error(f"id is longer than {MAX_ID_LENGTH} digits")
             return str(self.value)
         value = self.opt_text()
         if value is not None and len(value) > MAX_ID_LENGTH:
@@ -170,17 +186,22 @@ class Field:
             raise self._error("is missing")
         return parse_decimal(self.value, self.path)
 
-    def money(self, currency: str) -> Money:
+    def signed_money(self, currency: str) -> Money:
+        """An amount that may be negative (WooCommerce writes refund totals as ``"-10.00"``)."""
         return Money(self.decimal(), currency)
+
+    def money(self, currency: str) -> Money:
+        """An amount that cannot be negative: a price, a total, a discount, a tax."""
+        return self._not_negative(self.signed_money(currency))
 
     def money_or_zero(self, currency: str) -> Money:
         return self.money(currency) if self.present else Money.zero(currency)
 
     def stripe_money(self, currency: str) -> Money:
-        """Stripe's integer minor units (``amount_total``) as ``Money``."""
+        """Stripe's integer minor units (``amount_total``) as ``Money``; never negative."""
         if not self.present:
             raise self._error("is missing")
-        return money_from_stripe_minor(self.value, currency, self.path)
+        return self._not_negative(money_from_stripe_minor(self.value, currency, self.path))
 
     def stripe_money_or_zero(self, currency: str) -> Money:
         return self.stripe_money(currency) if self.present else Money.zero(currency)
@@ -219,5 +240,30 @@ class Field:
         except (OverflowError, OSError, ValueError):
             raise self._error(f"{seconds} is not a usable Unix time") from None
 
+    def _not_negative(self, money: Money) -> Money:
+        if money.amount < 0:
+            raise self._error(f"{money.amount} is negative; shops send amounts as positive values")
+        return money
+
     def _error(self, message: str) -> PerfluenceError:
         return PerfluenceError(ErrorCode.INVALID, message, field=self.path or "body")
+
+
+def bounded_total(money: Money, field: str, what: str) -> Money:
+    """A sum or product of amounts the payload gave, refused unless it is still a real amount.
+
+    Each amount is bounded when it is read; a thousand line items of the
+    largest amount, or discounts larger than their line, are not, and would
+    reach the ledger as a negative sale or overflow an int64 minor-unit column.
+    """
+    if money.amount < 0:
+        raise PerfluenceError(
+            ErrorCode.INVALID, f"{what} comes to {money.amount}, less than zero", field=field
+        )
+    if money.amount >= MAX_MAGNITUDE:
+        raise PerfluenceError(
+            ErrorCode.INVALID,
+            f"{what} comes to {money.amount}, beyond what one order can be (15 integer digits)",
+            field=field,
+        )
+    return money

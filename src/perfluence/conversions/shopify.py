@@ -19,7 +19,7 @@ from perfluence.conversions.identity import (
     email_hash,
 )
 from perfluence.conversions.outcomes import Accepted, Ignored, WebhookOutcome
-from perfluence.conversions.payload import Field
+from perfluence.conversions.payload import Field, bounded_total
 from perfluence.core.model import ConversionKind, NormalisedEvent, NormalisedLine, WebhookSource
 from perfluence.core.money import Money, sum_money
 
@@ -99,14 +99,21 @@ def _click_id(root: Field) -> str | None:
 
 def _sale_line(line: Field, currency: str) -> NormalisedLine:
     quantity = line["quantity"].count()
-    discounts = sum_money(
-        [a["amount"].money(currency) for a in line["discount_allocations"].items()], currency
+    price = line["price"]
+    allocations = line["discount_allocations"]
+    before = bounded_total(price.money(currency) * quantity, price.path, "price × quantity")
+    discounts = bounded_total(
+        sum_money([a["amount"].money(currency) for a in allocations.items()], currency),
+        allocations.path,
+        "the line's discounts",
     )
     return NormalisedLine(
         product_id=line["product_id"].opt_ident(),
         sku=line["sku"].loose_text(),
         quantity=quantity,
-        amount=line["price"].money(currency) * quantity - discounts,
+        amount=bounded_total(
+            before - discounts, allocations.path, "price × quantity less discounts"
+        ),
     )
 
 
@@ -124,14 +131,22 @@ def _refund(root: Field) -> WebhookOutcome:
         transactions[0]["currency"],
     ).currency()
     subtotal = [_line_subtotal(line, currency) for line in lines]
-    tax = sum_money([_line_tax(line, currency) for line in lines], currency)
+    lines_total = bounded_total(
+        sum_money(subtotal, currency), "refund_line_items", "the refunded lines' subtotals"
+    )
+    tax = bounded_total(
+        sum_money([_line_tax(line, currency) for line in lines], currency),
+        "refund_line_items",
+        "the refunded lines' tax",
+    )
     in_currency = [t for t in transactions if t["currency"].currency() == currency]
     if len(in_currency) == len(transactions):
         gross = sum_money([t["amount"].money(currency) for t in transactions], currency)
     else:
         # Transactions in the customer's currency: shop money from the lines instead.
-        gross = sum_money(subtotal, currency) + tax
-    amount = sum_money(subtotal, currency) if lines else gross
+        gross = lines_total + tax
+    gross = bounded_total(gross, "transactions", "the money refunded")
+    amount = lines_total if lines else gross
     event = NormalisedEvent(
         source=SOURCE,
         kind=ConversionKind.REFUND,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,6 +47,8 @@ PAID: Final = frozenset({"paid", "partially_paid", "partially_refunded", "refund
 UNPAID: Final = frozenset({"pending", "authorized", "voided", "expired", "unpaid"})
 _TIME_FORMATS: Final = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z")
 MAX_ID_LENGTH: Final = 200
+MAX_QUANTITY: Final = 1_000_000
+_QUANTITY: Final = re.compile(r"[0-9]{1,7}", re.ASCII)
 T = TypeVar("T")
 
 
@@ -59,20 +62,27 @@ class CsvOrder:
 
 
 def _parse_time(value: str) -> datetime:
+    parsed = None
     for fmt in _TIME_FORMATS:
         try:
-            return datetime.strptime(value, fmt).astimezone(UTC)
+            parsed = datetime.strptime(value, fmt)
+            break
         except ValueError:
             continue
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise PerfluenceError(
-            ErrorCode.INVALID, "not a time like 2026-03-02 10:15:00 +0100"
-        ) from None
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise PerfluenceError(
+                ErrorCode.INVALID, "not a time like 2026-03-02 10:15:00 +0100"
+            ) from None
     if parsed.tzinfo is None:
         raise PerfluenceError(ErrorCode.INVALID, "the time has no UTC offset")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        # 0001-01-01 00:00 +0100 is a valid time whose UTC falls before year 1.
+        raise PerfluenceError(ErrorCode.INVALID, "the time is out of range once in UTC") from None
 
 
 def _amount(value: str) -> Decimal:
@@ -83,9 +93,13 @@ def _amount(value: str) -> Decimal:
 
 
 def _quantity(value: str) -> int:
-    if not value.isdigit():
-        raise PerfluenceError(ErrorCode.INVALID, "must be a whole number")
-    return int(value)
+    # ASCII digits only: str.isdigit() is true for '²', which int() refuses.
+    if not _QUANTITY.fullmatch(value):
+        raise PerfluenceError(ErrorCode.INVALID, f"must be a whole number up to {MAX_QUANTITY}")
+    quantity = int(value)
+    if quantity > MAX_QUANTITY:
+        raise PerfluenceError(ErrorCode.INVALID, f"must be a whole number up to {MAX_QUANTITY}")
+    return quantity
 
 
 def click_id_from_note_attributes(text: str) -> str | None:
@@ -154,8 +168,9 @@ def _order(number: int, row: dict[str, str], errors: RowErrors, items: int) -> C
     if status and status not in PAID | UNPAID:
         errors.add(number, "Financial Status", status, "is not a Shopify financial status")
     order_id = row.get("Id", "")
-    if len(order_id) > MAX_ID_LENGTH or len(name) > MAX_ID_LENGTH:
-        errors.add(number, "Id", order_id[:20], f"is longer than {MAX_ID_LENGTH} characters")
+    for column, value in (("Id", order_id), ("Name", name)):
+        if len(value) > MAX_ID_LENGTH:
+            errors.add(number, column, value[:20], f"is longer than {MAX_ID_LENGTH} characters")
     if (
         len(errors.problems) > before
         or currency is None

@@ -24,7 +24,7 @@ from perfluence.conversions.identity import (
     email_hash,
 )
 from perfluence.conversions.outcomes import Accepted, Ignored, WebhookOutcome
-from perfluence.conversions.payload import Field
+from perfluence.conversions.payload import Field, bounded_total
 from perfluence.core.model import ConversionKind, NormalisedEvent, WebhookSource
 from perfluence.core.money import Money
 from perfluence.errors import ErrorCode, PerfluenceError
@@ -91,7 +91,9 @@ def _session(kind: str, root: Field, obj: Field) -> WebhookOutcome:
         # The event's time is when the session completed; the session's own
         # ``created`` is when checkout began.
         occurred_at=root["created"].unix_time(),
-        amount=subtotal - discount,
+        amount=bounded_total(
+            subtotal - discount, totals["amount_discount"].path, "the subtotal less discounts"
+        ),
         gross_amount=gross,
         discount_amount=discount,
         tax_amount=tax,
@@ -158,9 +160,21 @@ def _charge_refunded(root: Field, charge: Field) -> WebhookOutcome:
         )
     charge_id = charge["id"].ident()
     payment_ref = _id_or_none(charge["payment_intent"])
+    entries = refunds["data"].items()
+    if charge["currency"].present:
+        # Stripe refunds in the charge's currency; a list that mixes currencies would be
+        # stored in part before the odd one out was refused.
+        currency = charge["currency"].currency()
+        for entry in entries:
+            if entry["currency"].present and entry["currency"].currency() != currency:
+                raise PerfluenceError(
+                    ErrorCode.INVALID,
+                    f"refund is in {entry['currency'].currency()} but its charge is in {currency}",
+                    field=f"{entry.path}.currency",
+                )
     events = tuple(
         event
-        for entry in refunds["data"].items()
+        for entry in entries
         if (event := _refund(entry, charge_id, payment_ref, root)) is not None
     )
     if not events:

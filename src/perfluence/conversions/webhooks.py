@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from perfluence.conversions.outcomes import Ping, WebhookOutcome
-from perfluence.conversions.payload import MAX_BODY_BYTES, parse_json
+from perfluence.conversions.outcomes import Accepted, Ping, WebhookOutcome
+from perfluence.conversions.payload import MAX_BODY_BYTES, bounded_total, parse_json
 from perfluence.conversions.shopify import TOPIC_HEADER as SHOPIFY_TOPIC_HEADER
 from perfluence.conversions.shopify import normalise_shopify
 from perfluence.conversions.signatures import (
@@ -26,7 +26,7 @@ from perfluence.conversions.signatures import (
 from perfluence.conversions.stripe import normalise_stripe
 from perfluence.conversions.woocommerce import TOPIC_HEADER as WOOCOMMERCE_TOPIC_HEADER
 from perfluence.conversions.woocommerce import normalise_woocommerce
-from perfluence.core.model import WebhookSource
+from perfluence.core.model import NormalisedEvent, WebhookSource
 from perfluence.errors import ErrorCode, PerfluenceError
 
 
@@ -38,6 +38,20 @@ def receive_webhook(
     now: int,
 ) -> WebhookOutcome:
     """Verify and normalise one delivery; raises ``PerfluenceError`` to refuse it."""
+    outcome = _normalised(source, body, headers, secret, now)
+    if isinstance(outcome, Accepted):
+        for event in outcome.events:
+            _check_amounts(event)
+    return outcome
+
+
+def _normalised(
+    source: WebhookSource,
+    body: bytes,
+    headers: Mapping[str, str],
+    secret: str,
+    now: int,
+) -> WebhookOutcome:
     if len(body) > MAX_BODY_BYTES:
         raise PerfluenceError(
             ErrorCode.PAYLOAD_TOO_LARGE,
@@ -57,6 +71,18 @@ def receive_webhook(
         verify_stripe(body, headers, secret, now)
         return normalise_stripe(parse_json(body))
     raise PerfluenceError(ErrorCode.NOT_FOUND, f"no webhook source {source!r}", field="source")
+
+
+def _check_amounts(event: NormalisedEvent) -> None:
+    """Every amount an event carries is a positive magnitude that fits the ledger.
+
+    The normalisers bound what they add up; this is the last word, whatever a
+    platform's payload found to combine.
+    """
+    for name in ("amount", "gross_amount", "discount_amount", "tax_amount"):
+        bounded_total(getattr(event, name), name, f"the {name.replace('_', ' ')}")
+    for index, line in enumerate(event.lines):
+        bounded_total(line.amount, f"lines[{index}]", f"order line {index + 1}")
 
 
 def _topic(headers: Mapping[str, str], name: str) -> str:

@@ -20,7 +20,7 @@ from perfluence.conversions.identity import (
     email_hash,
 )
 from perfluence.conversions.outcomes import Accepted, Ignored, WebhookOutcome
-from perfluence.conversions.payload import Field
+from perfluence.conversions.payload import Field, bounded_total
 from perfluence.core.model import ConversionKind, NormalisedEvent, NormalisedLine, WebhookSource
 from perfluence.core.money import Money, sum_money
 
@@ -55,14 +55,18 @@ def _sale(root: Field) -> NormalisedEvent:
     line_values = [_line_amount(line, currency, with_tax) for line in lines]
     discount = root["discount_total"].money_or_zero(currency)
     if with_tax:
-        discount += root["discount_tax"].money_or_zero(currency)
+        discount = bounded_total(
+            discount + root["discount_tax"].money_or_zero(currency),
+            "discount_tax",
+            "the discount with its tax",
+        )
     shipping_country = clean_country(root["shipping"]["country"].loose_text())
     return NormalisedEvent(
         source=SOURCE,
         kind=ConversionKind.SALE,
         external_id=root["id"].ident(),
         occurred_at=root["date_created_gmt"].timestamp(naive_is_utc=True),
-        amount=sum_money(line_values, currency),
+        amount=bounded_total(sum_money(line_values, currency), "line_items", "the line totals"),
         gross_amount=root["total"].money(currency),
         discount_amount=discount,
         tax_amount=root["total_tax"].money_or_zero(currency),
@@ -88,7 +92,10 @@ def _sale(root: Field) -> NormalisedEvent:
 def _line_amount(line: Field, currency: str, with_tax: bool) -> Money:
     # ``total`` is after discounts and always without tax in WooCommerce.
     amount = line["total"].money(currency)
-    return amount + line["total_tax"].money_or_zero(currency) if with_tax else amount
+    if not with_tax:
+        return amount
+    tax = line["total_tax"]
+    return bounded_total(amount + tax.money_or_zero(currency), tax.path, "the line total with tax")
 
 
 def _click_id(root: Field) -> str | None:
@@ -125,7 +132,7 @@ def _revenue_share(gross: Money, sale: NormalisedEvent) -> Money:
 
 def _refund(root: Field, entry: Field, sale: NormalisedEvent) -> NormalisedEvent:
     # WooCommerce lists refund totals as negative strings ("-10.00").
-    gross = abs(entry["total"].money(sale.currency))
+    gross = abs(entry["total"].signed_money(sale.currency))
     return NormalisedEvent(
         source=SOURCE,
         kind=ConversionKind.REFUND,

@@ -101,8 +101,9 @@ class RowErrors:
 
 
 def decode(data: bytes, source: str) -> str:
+    """The file's text; refused unless it is UTF-8 text (a NUL byte means it is not text)."""
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise CsvImportError(
             source,
@@ -115,6 +116,22 @@ def decode(data: bytes, source: str) -> str:
                 )
             ],
         ) from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        # Python's csv reads NUL bytes since 3.11, but no database text column can store one.
+        line = text.count("\n", 0, nul) + 1
+        raise CsvImportError(
+            source,
+            [
+                RowProblem(
+                    line,
+                    None,
+                    None,
+                    "contains a NUL byte: this is not a text file; export it again as CSV UTF-8",
+                )
+            ],
+        )
+    return text
 
 
 def sniff_delimiter(text: str) -> str:

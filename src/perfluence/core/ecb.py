@@ -25,6 +25,7 @@ from perfluence.core.money import normalise_currency
 from perfluence.errors import ErrorCode, PerfluenceError
 
 BOM = "\ufeff"
+_LINE_END = re.compile(r"\r\n|\r|\n")
 MISSING_CELLS = frozenset({"", "N/A", "NA", "-"})
 _CODE = re.compile(r"^[A-Z]{3}$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -78,7 +79,8 @@ def _fail(line: int, column: int | None, name: str | None, message: str) -> Perf
 
 def _lines(text: str) -> Iterator[tuple[int, list[str]]]:
     """Non-blank lines as (line number, stripped cells)."""
-    for number, line in enumerate(text.removeprefix(BOM).splitlines(), start=1):
+    # Only CR/LF end a line: splitlines() also breaks at \x0b, \x0c, \x85..., miscounting rows.
+    for number, line in enumerate(_LINE_END.split(text.removeprefix(BOM)), start=1):
         if line.strip():
             yield number, [cell.strip() for cell in line.split(",")]
 

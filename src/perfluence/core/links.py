@@ -117,6 +117,9 @@ def _normalise_host(host: str, field: str) -> str:
             address = ipaddress.IPv6Address(host[1:-1])
         except ValueError:
             raise _invalid(field, f"{field} has an invalid IPv6 address {host!r}") from None
+        if address.scope_id is not None:
+            # ipaddress takes any text after '%' as a zone; it names an interface of one machine.
+            raise _invalid(field, f"{field} has an IPv6 zone (%...), which only works locally")
         return f"[{address.compressed}]"
     if not host:
         raise _invalid(field, f"{field} has no host (write it like https://shop.example/page)")

@@ -23,6 +23,7 @@ before anything is returned; a file with any problem raises ``CsvImportError``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,11 @@ from perfluence.core.csvrows import CsvImportError, RowErrors, RowProblem
 from perfluence.core.model import Platform
 from perfluence.errors import ErrorCode, PerfluenceError
 
+# As services.posts allows; far past any post's reach, far inside a BIGINT column.
+MAX_COUNT: Final = 10**15
+# ASCII digits only (str.isdigit() is true for '²', which int() refuses), and not so many that
+# int() slows down: no count reaches 10^18, and Unix seconds of year 9999 have 12 digits.
+_DIGITS: Final = re.compile(r"[0-9]{1,18}", re.ASCII)
 METRICS: Final = ("impressions", "reach", "views", "likes", "comments", "shares", "saves")
 
 
@@ -74,17 +80,28 @@ def _bad(field: str, message: str, value: object) -> ExportValueError:
 def parse_time(value: object, field: str) -> datetime:
     """ISO 8601 with an offset (``+0000`` too) or Unix seconds; naive text is UTC."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value, UTC)
+        return _from_unix(value, field)
     if isinstance(value, str) and value.strip():
         text = value.strip()
-        if text.isdigit():
-            return datetime.fromtimestamp(int(text), UTC)
+        if _DIGITS.fullmatch(text):
+            return _from_unix(int(text), field)
         try:
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
         except ValueError:
             raise _bad(field, "is not an ISO 8601 time or Unix seconds", value) from None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except OverflowError:
+            # 0001-01-01T00:00+01:00 is a valid time whose UTC falls before year 1.
+            raise _bad(field, "is out of range once in UTC", value) from None
     raise _bad(field, "is not an ISO 8601 time or Unix seconds", value)
+
+
+def _from_unix(seconds: int, field: str) -> datetime:
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        # Past year 9999, or beyond what the platform's time_t holds.
+        raise _bad(field, "is not a usable Unix time", seconds) from None
 
 
 def parse_count(value: object, field: str) -> int:
@@ -93,10 +110,12 @@ def parse_count(value: object, field: str) -> int:
         raise _bad(field, "must be a whole number >= 0", value)
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
         value = int(value.strip())
     if not isinstance(value, int) or value < 0:
         raise _bad(field, "must be a whole number >= 0", value)
+    if value > MAX_COUNT:
+        raise _bad(field, f"is more than {MAX_COUNT}", value)
     return value
 
 
@@ -104,8 +123,15 @@ def _text(item: Mapping[str, Any], *names: str) -> str | None:
     for name in names:
         value = item.get(name)
         if isinstance(value, str) and value.strip():
-            return value
+            return _no_nul(value, name)
     return None
+
+
+def _no_nul(value: str, field: str) -> str:
+    # PostgreSQL text cannot hold U+0000; JSON can ("\u0000").
+    if "\x00" in value:
+        raise _bad(field, "contains a NUL character", value.replace("\x00", "\\0"))
+    return value
 
 
 def _insight(entry: Mapping[str, Any]) -> object:
@@ -190,7 +216,7 @@ def _id(item: Mapping[str, Any], name: str) -> str:
         value = str(value)
     if not isinstance(value, str) or not value.strip() or len(value.strip()) > 200:
         raise _bad(name, "is required (text, at most 200 characters)", value)
-    return value.strip()
+    return _no_nul(value.strip(), name)
 
 
 def _items(doc: object, path: tuple[str, ...], source: str) -> list[Any]:

@@ -26,7 +26,7 @@ from perfluence.conversions.incoming import IncomingEvent
 from perfluence.conversions.shopify_csv import SOURCE, CsvOrder, parse_orders
 from perfluence.core.model import ConversionKind
 from perfluence.core.money import Money
-from perfluence.errors import PerfluenceError
+from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.services import imports
 from perfluence.services.context import Context
 from perfluence.services.workspaces import get_workspace
@@ -35,6 +35,21 @@ from perfluence.store import conversions as repo
 
 Progress = Callable[[str, int, int], None]
 UPLOAD_NAME: Final = "upload.csv"
+# A refusal from the ingest names a field of the sale; the file's user knows its columns.
+_SALE_COLUMNS: Final = {
+    "amount": "Subtotal",
+    "gross_amount": "Total",
+    "discount_amount": "Discount Amount",
+    "currency": "Currency",
+    "external_id": "Id",
+    "occurred_at": "Paid at",
+    "click_id": "Note Attributes",
+    "code": "Discount Code",
+    "codes": "Discount Code",
+    "customer_ref": "Email",
+    "country": "Billing Country",
+    "payment_ref": "Payment Reference",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +122,7 @@ def import_conversions_csv(
                 raise PerfluenceError(
                     exc.code,
                     f"order {order.name}: {exc.message}; nothing was imported",
-                    field=exc.field,
+                    field=_SALE_COLUMNS.get(exc.field or "", exc.field),
                     row=order.row,
                 ) from None
             report(imports.WRITING, done, len(orders))
@@ -136,7 +151,12 @@ def _store(
         counts["none"] += int(view.partnership_id is None)
     refund = _refund_event(conn, ws, order, now)
     if refund is not None:
-        ingest.ingest_event(conn, ws, refund, now)
+        try:
+            ingest.ingest_event(conn, ws, refund, now)
+        except PerfluenceError as exc:
+            # A refund of an order stored before in another currency, or with no amount.
+            column = "Currency" if exc.code is ErrorCode.CURRENCY_MISMATCH else "Refunded Amount"
+            raise PerfluenceError(exc.code, exc.message, field=column) from None
         counts["refunds"] += 1
     if existing is not None and refund is None:
         counts["old"] += 1

@@ -10,6 +10,7 @@ the fields given, and the followers and URL of their accounts).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -42,6 +43,8 @@ OPTIONAL: Final = (
     "email", "country", "currency", "platform", "platform_handle", "followers", "url", "notes",
 )  # fmt: skip
 _CREATOR_FIELDS: Final = ("name", "email", "country", "currency", "notes")
+MAX_FOLLOWERS: Final = 10**12  # as the API allows; far past any account, far inside BIGINT
+_SEPARATORS: Final = re.compile(r"[\s_\u00a0\u202f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,8 @@ class _Line:
     handle: str
     fields: dict[str, str | None]  # creator fields as given on this row (None = empty)
     account: AccountRow | None
+    # Where the account's handle came from: its own cell, or the creator's handle.
+    account_column: str = "platform_handle"
 
 
 def _read_line(row: CsvRow, errors: RowErrors) -> _Line | None:
@@ -74,7 +79,8 @@ def _read_line(row: CsvRow, errors: RowErrors) -> _Line | None:
     account = _read_account(row, errors, handle)
     # A row with a readable handle still joins its creator's group even when other cells
     # are bad, so the cross-row checks report real problems only (nothing is written anyway).
-    return None if handle is None else _Line(row.number, handle, given, account)
+    column = "platform_handle" if row.get("platform_handle") else "handle"
+    return None if handle is None else _Line(row.number, handle, given, account, column)
 
 
 def _read_account(row: CsvRow, errors: RowErrors, handle: str | None) -> AccountRow | None:
@@ -84,16 +90,39 @@ def _read_account(row: CsvRow, errors: RowErrors, handle: str | None) -> Account
                 errors.add(row.number, column, row.get(column), "needs a platform on the same row")
         return None
     platform = errors.check(row, "platform", parse_platform)
-    account_handle = errors.check(
-        row,
-        "platform_handle",
-        lambda v: normalise_handle(v or handle or "", "platform_handle"),
-    )
-    followers = errors.check(row, "followers", lambda v: parse_followers(v or "0"))
+    if row.get("platform_handle"):
+        account_handle = errors.check(
+            row, "platform_handle", lambda v: normalise_handle(v, "platform_handle")
+        )
+    else:
+        # The account takes the creator's handle; when that is bad, its own problem says so.
+        account_handle = handle
+    followers = errors.check(row, "followers", _followers)
     url = errors.check(row, "url", lambda v: validate_url(v) if v else None)
     if platform is None or account_handle is None or followers is None:
         return None
     return AccountRow(platform, account_handle, url, followers, None)
+
+
+def _followers(value: str) -> int:
+    """``parse_followers`` for a cell, bounded and in ASCII digits.
+
+    ``str.isdigit()`` is true for '²', which ``int()`` then refuses with a
+    ValueError; and a count past 2^63 does not fit the column.
+    """
+    digits = _SEPARATORS.sub("", value)
+    if not digits.isascii():
+        raise PerfluenceError(
+            ErrorCode.INVALID, f"followers {value!r} must be a whole number >= 0", field="followers"
+        )
+    count = parse_followers(digits or "0")
+    if count > MAX_FOLLOWERS:
+        raise PerfluenceError(
+            ErrorCode.INVALID,
+            f"followers {value!r} is more than {MAX_FOLLOWERS}",
+            field="followers",
+        )
+    return count
 
 
 def _group(lines: Sequence[_Line], errors: RowErrors) -> dict[str, list[_Line]]:
@@ -123,7 +152,7 @@ def _group(lines: Sequence[_Line], errors: RowErrors) -> dict[str, list[_Line]]:
             if key in seen_accounts:
                 errors.add(
                     line.row,
-                    "platform_handle",
+                    line.account_column,
                     line.account.handle,
                     f"{key[0]} account {key[1]!r} is already on row {seen_accounts[key]}",
                 )
@@ -201,7 +230,7 @@ def _check_and_write(
             if owner is not None and owner[1] != ids.get(handle):
                 errors.add(
                     line.row,
-                    "platform_handle",
+                    line.account_column,
                     line.account.handle,
                     f"{line.account.platform} account {line.account.handle!r} "
                     "belongs to another creator",

@@ -87,7 +87,7 @@ def parse_followers(value: str | int) -> int:
         count = value
     else:
         text = re.sub(r"[\s_\u00a0\u202f]", "", str(value))
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # "²".isdigit() is true
             raise _invalid("followers", f"followers {value!r} must be a whole number >= 0")
         count = int(text)
     if count < 0:

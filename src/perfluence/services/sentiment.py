@@ -120,6 +120,10 @@ def _read_instagram(data: bytes, name: str, key: tuple[str, str]) -> list[_Comme
         if not isinstance(item, dict) or not item.get("id") or not item.get("text"):
             errors.add(number, None, None, "a comment needs 'id' and 'text'")
             continue
+        if "\x00" in str(item["id"]) or "\x00" in str(item["text"]):
+            # PostgreSQL text cannot hold NUL; refused here rather than failing the insert.
+            errors.add(number, None, None, "'id' and 'text' must not contain NUL characters")
+            continue
         published = None
         if item.get("timestamp"):
             try:

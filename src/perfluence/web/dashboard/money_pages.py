@@ -67,7 +67,7 @@ def payout_list(page: Viewer) -> HTMLResponse:
 
 @router.get("/w/{ws}/payouts/{statement_id}", response_class=HTMLResponse)
 def statement_page(page: Viewer, statement_id: str) -> HTMLResponse:
-    if not statement_id.isdigit() or len(statement_id) > 18:
+    if not (statement_id.isascii() and statement_id.isdigit()) or len(statement_id) > 18:
         raise PerfluenceError(ErrorCode.NOT_FOUND, f"statement {statement_id!r} not found")
     statement, lines = payouts.statement_lines(page.ctx, page.workspace.slug, int(statement_id))
     return render(
