@@ -3,19 +3,27 @@
 Shells (the web app, ``perfluence serve``) get everything the redirect needs
 from here, so they never touch the store. ``TrackingRuntime.start``/``stop``
 belong in the web app's lifespan: stop drains the click buffer.
+
+On PostgreSQL a ``LinkChangeListener`` thread hears the links service's change
+notifications and has the link cache refresh at once, so a link paused through
+one process stops redirecting in every process within milliseconds; polling
+every ``link_cache_refresh_ms`` stays as the fallback (and is all SQLite has).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import text
 
 from perfluence.services import links
 from perfluence.services.context import Context
+from perfluence.store import links as link_store
 from perfluence.store import linkstats
 from perfluence.tracking.buffer import ClickBuffer
 from perfluence.tracking.cache import LinkCache, LinkSnapshot
@@ -48,6 +56,36 @@ class StoreLinkSource:
             return linkstats.capped_click_counts(conn, caps)
 
 
+class LinkChangeListener:
+    """A thread that calls ``on_change`` whenever a link change is announced (PostgreSQL)."""
+
+    def __init__(self, ctx: Context, on_change: Callable[[], None]) -> None:
+        self._ctx = ctx
+        self._on_change = on_change
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=link_store.listen_for_link_changes,
+            args=(self._ctx.engine, self._on_change, self._stopping),
+            name="perfluence-link-changes",
+            # A process that exits without stop() must not wait for it.
+            daemon=True,
+        )
+        self._thread.start()
+
+    async def stop(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is None:
+            return
+        self._stopping.set()
+        await asyncio.to_thread(thread.join, 10)
+
+
 @dataclass
 class TrackingRuntime:
     """The running pieces of the tracking path for one process."""
@@ -55,6 +93,7 @@ class TrackingRuntime:
     ctx: Context
     cache: LinkCache
     buffer: ClickBuffer
+    listener: LinkChangeListener | None = field(default=None)
 
     def wrap(self, app: ASGIApp) -> RedirectApp:
         """``app`` behind the redirect handler (which answers ``/l/{slug}`` itself)."""
@@ -75,16 +114,23 @@ class TrackingRuntime:
         except BaseException:
             await self.buffer.stop()
             raise
+        if self.listener is not None:
+            self.listener.start()
 
     async def stop(self) -> None:
         """Stop refreshing links and drain every buffered click to the database (or spool)."""
-        await self.cache.stop()
-        await self.buffer.stop()
+        try:
+            await self.cache.stop()
+            await self.buffer.stop()
+        finally:
+            # Last: joining the thread can take half a second; the drain must not wait on it.
+            if self.listener is not None:
+                await self.listener.stop()
 
     async def health(self) -> dict[str, object]:
         """Whether the database answers, and the cache's and buffer's counters."""
         return {
-            "database": await asyncio.to_thread(database_ok, self.ctx),
+            "database": await database_health(self.ctx),
             "links": len(self.cache.routes),
             "link_cache_refresh_failures": self.cache.refresh_failures,
             "clicks": self.buffer.stats,
@@ -94,11 +140,27 @@ class TrackingRuntime:
 def open_runtime(ctx: Context) -> TrackingRuntime:
     """A tracking runtime over ``ctx`` (not started; see ``TrackingRuntime.start``)."""
     refresh_seconds = ctx.settings.link_cache_refresh_ms / 1000
+    cache = LinkCache(StoreLinkSource(ctx), refresh_seconds)
+    listens = link_store.can_listen(ctx.engine)
     return TrackingRuntime(
         ctx=ctx,
-        cache=LinkCache(StoreLinkSource(ctx), refresh_seconds),
+        cache=cache,
         buffer=ClickBuffer(ctx.engine, ctx.settings),
+        listener=LinkChangeListener(ctx, cache.links_changed) if listens else None,
     )
+
+
+def sqlite_database_file(ctx: Context) -> Path | None:
+    """The SQLite database file of ``ctx``, or ``None`` on any other database."""
+    url = ctx.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).resolve()
+
+
+async def database_health(ctx: Context) -> bool:
+    """``database_ok`` from a worker thread, for a health check on the event loop."""
+    return await asyncio.to_thread(database_ok, ctx)
 
 
 def database_ok(ctx: Context) -> bool:

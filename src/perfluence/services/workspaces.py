@@ -9,6 +9,7 @@ from perfluence.core.model import Workspace
 from perfluence.core.money import normalise_currency
 from perfluence.errors import ErrorCode, PerfluenceError
 from perfluence.services.context import Context
+from perfluence.store import links as link_repo
 from perfluence.store import workspaces as repo
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -86,7 +87,8 @@ def set_fallback_url(ctx: Context, slug: str, url: str | None) -> Workspace:
     """Where clicks on a paused or capped link go when the link has no fallback of its own.
 
     ``None`` removes it (such clicks then get a 404). Running redirects pick
-    the change up at their next cache refresh.
+    the change up at once on PostgreSQL (a notification), else at their next
+    cache refresh.
     """
     checked = None if url is None else validate_destination(url, "fallback_url")
     with ctx.engine.begin() as conn:
@@ -94,6 +96,8 @@ def set_fallback_url(ctx: Context, slug: str, url: str | None) -> Workspace:
         if found is None:
             raise PerfluenceError(ErrorCode.NOT_FOUND, f"workspace {slug!r} not found")
         repo.set_fallback_url(conn, found.id, checked)
+        # Paused and capped links route to it: every tracking node reloads at once.
+        link_repo.announce_link_change(conn)
         updated = repo.find_workspace(conn, slug)
     assert updated is not None
     return updated

@@ -4,16 +4,24 @@ Every query but the redirect's (``link_targets``, which serves all
 workspaces) is filtered by workspace. The UTM merge is not stored: it is
 computed when a row is loaded, from the destination and the ``utm`` JSON (the
 effective parameters, in order).
+
+On PostgreSQL every insert or update of a link also announces the change on
+``LINK_CHANGES_CHANNEL`` (``NOTIFY``, delivered when the transaction commits,
+never for one rolled back); ``listen_for_link_changes`` is the other end, which
+the redirect's link cache uses to refresh within milliseconds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Connection, Row, Select, desc, insert, select, update
+import psycopg
+from sqlalchemy import Connection, Engine, Row, Select, desc, insert, select, text, update
 
 from perfluence.core.links import DEFAULT_SOURCE, LinkTarget, append_params
 from perfluence.core.model import LinkStatus, TrackingLink
@@ -24,6 +32,12 @@ from perfluence.store.tables import (
     social_accounts,
     tracking_links,
 )
+
+log = logging.getLogger(__name__)
+
+LINK_CHANGES_CHANNEL: Final = "perfluence_link_changes"
+_LISTEN_RETRY_MIN = 0.1
+_LISTEN_RETRY_MAX = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +173,7 @@ def insert_link(
     )
     pk = result.inserted_primary_key
     assert pk is not None
+    announce_link_change(conn)
     return int(pk[0])
 
 
@@ -171,6 +186,7 @@ def update_link(
         .where(tracking_links.c.workspace_id == workspace_id, tracking_links.c.id == link_id)
         .values({**values, "updated_at": now})
     )
+    announce_link_change(conn)
 
 
 def _utm(raw: object) -> dict[str, str]:
@@ -262,3 +278,68 @@ def link_targets(conn: Connection, since: datetime | None = None) -> list[LinkTa
         )
         for r in conn.execute(query.order_by(t.updated_at, t.id))
     ]
+
+
+# -- change notifications (PostgreSQL) ----------------------------------------------
+
+
+def announce_link_change(conn: Connection) -> None:
+    """Tell listening processes that links changed, once this transaction commits.
+
+    PostgreSQL folds identical notifications of one transaction into one; on
+    other databases this does nothing and the cache's polling finds the change.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_notify(:channel, '')"), {"channel": LINK_CHANGES_CHANNEL})
+
+
+def can_listen(engine: Engine) -> bool:
+    """Whether ``listen_for_link_changes`` works on this engine (PostgreSQL through psycopg)."""
+    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+
+
+def listen_for_link_changes(
+    engine: Engine,
+    on_change: Callable[[], None],
+    stopping: threading.Event,
+    *,
+    wake_seconds: float = 0.5,
+) -> None:
+    """Call ``on_change`` for every announced link change until ``stopping`` is set.
+
+    Blocks: run it on a thread of its own. It holds one connection of its own,
+    outside the engine's pool (a ``LISTEN`` lasts as long as its connection).
+    A lost connection is opened again with backoff, and ``on_change`` is called
+    once it is back, since whatever was announced meanwhile went unheard.
+    ``stopping`` is looked at every ``wake_seconds``.
+    """
+    retry = _LISTEN_RETRY_MIN
+    missed = False
+    while not stopping.is_set():
+        try:
+            with _listening_connection(engine) as listening:
+                retry = _LISTEN_RETRY_MIN
+                if missed:
+                    on_change()
+                while not stopping.is_set():
+                    for _ in listening.notifies(timeout=wake_seconds):
+                        on_change()
+        except Exception as exc:  # never give up: polling covers the gap meanwhile
+            if not missed:
+                log.warning("listening for link changes failed (%s); retrying", exc)
+            missed = True
+            stopping.wait(retry)
+            retry = min(retry * 2, _LISTEN_RETRY_MAX)
+
+
+def _listening_connection(engine: Engine) -> psycopg.Connection[Any]:
+    # The engine's own connection arguments, so the listener reaches the same database.
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+    cparams.setdefault("connect_timeout", 5)
+    connection: psycopg.Connection[Any] = psycopg.connect(*cargs, autocommit=True, **cparams)
+    try:
+        connection.execute(f"LISTEN {LINK_CHANGES_CHANNEL}")
+    except BaseException:
+        connection.close()
+        raise
+    return connection

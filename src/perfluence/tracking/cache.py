@@ -8,8 +8,12 @@ Freshness: a background task asks for links changed since the newest
 ``updated_at`` it has seen (minus an overlap, so a transaction that committed
 late is not missed) every ``link_cache_refresh_ms``, and reloads everything
 every ``FULL_RELOAD_SECONDS`` as a safety net against writers whose clocks
-disagree. Database calls run in a worker thread; the loop never waits on them.
-When the database is unreachable the cache keeps serving what it has.
+disagree. ``links_changed()`` (callable from any thread) starts that refresh at
+once instead of at the next tick: on PostgreSQL a listener calls it when the
+links service announces a change, so several processes see a change within
+milliseconds and the polling is only the fallback. Database calls run in a
+worker thread; the loop never waits on them. When the database is unreachable
+the cache keeps serving what it has.
 
 Click caps: each process counts the redirects of capped links itself, starting
 from the stored count, and raises its count to the stored one every
@@ -146,6 +150,8 @@ class LinkCache:
         self._fallbacks: dict[int, str | None] = {}
         self._newest = EPOCH
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed = asyncio.Event()
         self._last_full = 0.0
         self._last_resync = 0.0
         self.refreshes = 0
@@ -166,11 +172,21 @@ class LinkCache:
         """Load every link (in a thread), then keep the cache fresh in the background."""
         await self.reload()
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(
-                self._run(), name="perfluence-link-cache"
-            )
+            self._loop = asyncio.get_running_loop()
+            # Made here, on the loop that waits on it (a cache may be started again elsewhere).
+            self._changed = asyncio.Event()
+            self._task = self._loop.create_task(self._run(), name="perfluence-link-cache")
+
+    def links_changed(self) -> None:
+        """Refresh as soon as possible (thread-safe; calls close together make one refresh)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nothing to refresh
+            loop.call_soon_threadsafe(self._changed.set)
 
     async def stop(self) -> None:
+        self._loop = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -199,7 +215,10 @@ class LinkCache:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._refresh_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), self._refresh_seconds)
+            # Cleared before the query: a change announced while it runs triggers another.
+            self._changed.clear()
             try:
                 if time.monotonic() - self._last_full >= FULL_RELOAD_SECONDS:
                     await self.reload()
