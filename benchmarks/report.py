@@ -1,34 +1,33 @@
 """Campaign report over 10M clicks against DuckDB on the raw events.
 
 Generates a fixed-seed world (2,000 links, 500 creators, 40 campaigns, 90
-days, 10M clicks, 200k conversions by default) into a fresh SQLite database
-through the real ingest code, then times:
+days, 10M clicks, 200k conversions by default, a fee per creator, a cost per
+campaign and a refund of every 20th sale) through the real ingest code,
+exports the raw events to Parquet, and times (median of ``--runs``):
 
-1. ``services.reports.build_campaign_report`` for one campaign (median of
-   ``--runs``): what a user waits for, answered from the hourly click rollups
-   and the conversions table;
-2. DuckDB computing the per-campaign x per-creator table (clicks, unique
-   clicks, conversions, revenue) from a Parquet export of the same raw
-   events (median of ``--runs``, export not timed).
+1. DuckDB computing the per-campaign x per-creator table (human clicks, unique
+   clicks, conversions, net revenue, cost as the KPI report defines them) from
+   the Parquet files, for all campaigns and for one;
+2. ``services.reporting.campaign_kpis`` for one campaign (the KPI table) and
+   ``services.reports.build_campaign_report`` rendered to CSV, without and
+   with the attribution models (the latter first after loading, then again);
 
-and prints both times and the ratio DuckDB / report.
+checks that every campaign's KPI table equals DuckDB's rows, and prints the
+times and the ratios. The figures are in docs/performance.md.
 
-Ingest paths, and why:
-- Clicks go through ``tracking.writer.ClickWriter.write`` in batches of
-  ``--batch`` clicks: the same enrichment (visitor hash, user agent, bot flag),
-  unique check, insert and hourly rollups as every redirect's click, minus the
-  HTTP redirect in front of it. 10M clicks through HTTP would take hours at
-  the measured ~15-20k redirects/s on this box, and measure the redirect, not
-  the report.
-- Conversions go through ``conversions.ingest.ingest_event`` (the code behind
-  the S2S API and the webhooks: validation, attribution by click id, ledger
-  lines), many events per transaction instead of one each: same rows, far
-  fewer commits.
+Ingest paths:
+- Clicks: ``tracking.writer.ClickWriter.write`` in batches of ``--batch``
+  ``RawClick``s: the enrichment, unique check, insert and hourly rollups of
+  every redirect's click, one transaction per batch, minus the HTTP request.
+- Conversions: ``conversions.ingest.ingest_event`` (the code behind the S2S
+  API and the webhooks), a thousand events per transaction.
 
 Usage::
 
-    .venv/bin/python benchmarks/report.py                 # 10M clicks, ~15-30 min
-    .venv/bin/python benchmarks/report.py --clicks 200000 # quick run (~1 min)
+    .venv/bin/python benchmarks/report.py                      # 10M clicks
+    .venv/bin/python benchmarks/report.py --clicks 200000 --dir /tmp/b
+    .venv/bin/python benchmarks/report.py --reuse /tmp/b       # time again, no load
+    .venv/bin/python benchmarks/report.py --clicks 200000 --database-url URL  # PostgreSQL
 """
 
 from __future__ import annotations
@@ -44,13 +43,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import duckdb
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from perfluence.config import Environment, Settings
 from perfluence.conversions.ingest import ingest_event
+from perfluence.core.campaign_report import CampaignKpis
 from perfluence.core.model import CampaignGoal, CampaignStatus, PartnershipStatus, Platform
 from perfluence.core.money import Money
 from perfluence.core.terms import ContractTerms, PaymentModel
@@ -58,6 +58,7 @@ from perfluence.services import reporting, reports
 from perfluence.services.context import Context
 from perfluence.services.conversions import TrackRequest, event_from_request
 from perfluence.store import campaigns as campaign_store
+from perfluence.store import costs as cost_store
 from perfluence.store import creators as creator_store
 from perfluence.store import links as link_store
 from perfluence.store import migrate
@@ -68,10 +69,12 @@ from perfluence.tracking.clickid import click_id_at
 from perfluence.tracking.events import RawClick
 from perfluence.tracking.writer import ClickWriter
 
+_T = TypeVar("_T")
 SEED = 20261123
 START = date(2026, 1, 1)
 DAYS = 90
 CREATED = datetime(2025, 12, 1, tzinfo=UTC)
+BOT_AGENT = "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"
 USER_AGENTS = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1",
@@ -81,7 +84,7 @@ USER_AGENTS = (
     "Chrome/124.0 Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.4 Safari/605.1.15",
-    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    BOT_AGENT,
 )
 
 
@@ -166,6 +169,30 @@ def build_world(ctx: Context, links: int, creators: int, campaigns: int) -> list
                 now=CREATED,
             )
             out.append((link_id, campaign_id))
+            # A flat fee per creator: cost that is not a payout line.
+            cost_store.insert_cost(
+                conn,
+                workspace_id=ws,
+                campaign_id=campaign_id,
+                partnership_id=partnership,
+                kind="fee",
+                amount=Money.from_minor(rng.randrange(50_000, 500_000), "DKK"),
+                incurred_on=START,
+                description=None,
+                created_at=CREATED,
+            )
+        for campaign_id in campaign_ids:  # and one cost of the campaign itself
+            cost_store.insert_cost(
+                conn,
+                workspace_id=ws,
+                campaign_id=campaign_id,
+                partnership_id=None,
+                kind="agency",
+                amount=Money.from_minor(2_500_000, "DKK"),
+                incurred_on=START,
+                description=None,
+                created_at=CREATED,
+            )
     return out
 
 
@@ -207,15 +234,21 @@ def load_clicks(
     """Write every click through the click writer; return (click id, time) of the converters."""
     rng = random.Random(SEED + 1)
     writer = ClickWriter(ctx.engine, ctx.settings, spool_dir=ctx.settings.data_dir / "spool")
-    share = conversions / max(total, 1)
+    # Buyers are people: one visitor in five is a link-preview bot (BOT_AGENT) and never buys.
+    share = conversions / max(total * 0.8, 1) * 1.03
     converters: list[tuple[str, float]] = []
     done = 0
     started = time.perf_counter()
     for day in clicks_by_day(total, link_ids, 1, rng):
         for start in range(0, len(day), batch):
             part = day[start : start + batch]
-            writer.write(part, [])
-            converters.extend((c.click_id, c.occurred_at) for c in part if rng.random() < share)
+            if writer.write(part, []).lost:
+                raise SystemExit("the click writer lost clicks; see the log")
+            converters.extend(
+                (c.click_id, c.occurred_at)
+                for c in part
+                if c.user_agent is not BOT_AGENT and rng.random() < share
+            )
             done += len(part)
         rate = done / (time.perf_counter() - started)
         print(f"  clicks: {done:,} / {total:,} ({rate:,.0f}/s)", file=sys.stderr)
@@ -223,90 +256,254 @@ def load_clicks(
     return converters[:conversions]
 
 
-def load_conversions(ctx: Context, converters: list[tuple[str, float]], per_tx: int) -> None:
+def _track(conn: Connection, request: TrackRequest, now: datetime) -> None:
+    ingest_event(conn, 1, event_from_request(request, now), now)
+
+
+def load_conversions(ctx: Context, converters: list[tuple[str, float]], per_tx: int) -> int:
+    """Leads and sales carrying a converter's click id; then refunds of every 20th sale.
+
+    Returns the refunds stored.
+    """
     rng = random.Random(SEED + 2)
     now = datetime.combine(START + timedelta(days=DAYS), datetime.min.time(), UTC)
+    refunds: list[TrackRequest] = []
+    started = time.perf_counter()
     for start in range(0, len(converters), per_tx):
         with ctx.engine.begin() as conn:
             for i, (click_id, moment) in enumerate(converters[start : start + per_tx], start):
                 kind: Literal["lead", "sale"] = "lead" if i % 10 == 0 else "sale"
                 occurred = datetime.fromtimestamp(moment + rng.randrange(60, 7200), UTC)
-                request = TrackRequest(
-                    kind=kind,
-                    external_id=f"o{i:07d}",
-                    amount=Money.from_minor(rng.randrange(10_000, 200_000), "DKK"),
-                    occurred_at=occurred,
-                    click_id=click_id,
-                )
-                ingest_event(conn, 1, event_from_request(request, now), now)
-        if start % (per_tx * 20) == 0:
-            print(f"  conversions: {start + per_tx:,}", file=sys.stderr)
+                amount = Money.from_minor(rng.randrange(10_000, 200_000), "DKK")
+                _track(conn, TrackRequest(kind, f"o{i:07d}", amount, occurred, click_id), now)
+                if i % 20 == 5:  # a sale, refunded in full or in half three days later
+                    back = (
+                        amount if i % 40 == 5 else Money.from_minor(amount.minor_units // 2, "DKK")
+                    )
+                    refunds.append(
+                        TrackRequest(
+                            "refund",
+                            f"r{i:07d}",
+                            back,
+                            occurred + timedelta(days=3),
+                            reverses_external_id=f"o{i:07d}",
+                        )
+                    )
+        done = min(start + per_tx, len(converters))
+        if done % (per_tx * 10) == 0 or done == len(converters):
+            rate = done / (time.perf_counter() - started)
+            print(f"  conversions: {done:,} / {len(converters):,} ({rate:,.0f}/s)", file=sys.stderr)
+    for start in range(0, len(refunds), per_tx):
+        with ctx.engine.begin() as conn:
+            for request in refunds[start : start + per_tx]:
+                _track(conn, request, now)
+    print(f"  refunds: {len(refunds):,}", file=sys.stderr)
+    return len(refunds)
 
 
-EXPORTS = {
-    "clicks": "SELECT c.click_id, c.link_id, c.occurred_at, c.visitor_hash, c.is_bot, "
-    "c.is_unique FROM clicks c ORDER BY c.id",
-    "links": "SELECT l.id AS link_id, p.campaign_id, p.creator_id FROM tracking_links l "
-    "JOIN partnerships p ON p.id = l.partnership_id",
-    "conversions": "SELECT id, kind, partnership_id, amount_minor, currency, status, "
-    "reverses_id FROM conversions",
-    "partnerships": "SELECT id, campaign_id, creator_id FROM partnerships",
+# The raw events and the few dimension rows DuckDB needs, as they are stored, with the
+# column types DuckDB gives them (so an empty table still has them).
+_FLAG = "CASE WHEN {0} THEN 'true' ELSE 'false' END AS {0}"
+EXPORTS: dict[str, tuple[str, dict[str, str]]] = {
+    "clicks": (
+        "SELECT click_id, link_id, occurred_at, visitor_hash, "
+        f"{_FLAG.format('is_bot')}, {_FLAG.format('is_unique')} FROM clicks ORDER BY id",
+        {
+            "click_id": "VARCHAR",
+            "link_id": "BIGINT",
+            "occurred_at": "VARCHAR",
+            "visitor_hash": "VARCHAR",
+            "is_bot": "BOOLEAN",
+            "is_unique": "BOOLEAN",
+        },
+    ),
+    "links": (
+        "SELECT l.id AS link_id, p.campaign_id, p.creator_id FROM tracking_links l "
+        "JOIN partnerships p ON p.id = l.partnership_id",
+        {"link_id": "BIGINT", "campaign_id": "BIGINT", "creator_id": "BIGINT"},
+    ),
+    "partnerships": (
+        "SELECT id, campaign_id, creator_id FROM partnerships",
+        {"id": "BIGINT", "campaign_id": "BIGINT", "creator_id": "BIGINT"},
+    ),
+    "conversions": (
+        "SELECT id, kind, status, occurred_at, amount_minor, currency, partnership_id, "
+        "reverses_id FROM conversions",
+        {
+            "id": "BIGINT",
+            "kind": "VARCHAR",
+            "status": "VARCHAR",
+            "occurred_at": "VARCHAR",
+            "amount_minor": "BIGINT",
+            "currency": "VARCHAR",
+            "partnership_id": "BIGINT",
+            "reverses_id": "BIGINT",
+        },
+    ),
+    "credits": (
+        "SELECT conversion_id, partnership_id, share, amount_minor FROM conversion_credits",
+        {
+            "conversion_id": "BIGINT",
+            "partnership_id": "BIGINT",
+            "share": "DECIMAL(18, 6)",
+            "amount_minor": "BIGINT",
+        },
+    ),
+    "costs": (
+        "SELECT campaign_id, partnership_id, amount_minor, currency FROM costs",
+        {
+            "campaign_id": "BIGINT",
+            "partnership_id": "BIGINT",
+            "amount_minor": "BIGINT",
+            "currency": "VARCHAR",
+        },
+    ),
+    "payout_lines": (
+        "SELECT partnership_id, conversion_id, kind, amount_minor, currency FROM payout_lines",
+        {
+            "partnership_id": "BIGINT",
+            "conversion_id": "BIGINT",
+            "kind": "VARCHAR",
+            "amount_minor": "BIGINT",
+            "currency": "VARCHAR",
+        },
+    ),
 }
+PERFORMANCE_KINDS = "('click', 'lead', 'commission', 'reversal', 'adjustment')"
 
+# The campaign report's definitions (docs/analytics.md) on the raw events: clicks are human
+# clicks; conversions are sales and leads (credit shares), revenue is sales minus refunds as
+# credited; cost is the costs booked plus the performance payout lines. ``{where}`` narrows
+# it to one campaign.
 DUCKDB_TABLE = """
-WITH traffic AS (
+WITH links AS (SELECT * FROM '{dir}/links.parquet'),
+ships AS (SELECT * FROM '{dir}/partnerships.parquet'),
+traffic AS (
     SELECT l.campaign_id, l.creator_id,
            count(*) FILTER (WHERE NOT c.is_bot) AS clicks,
            count(*) FILTER (WHERE c.is_unique) AS unique_clicks
-    FROM '{dir}/clicks.parquet' c JOIN '{dir}/links.parquet' l USING (link_id)
+    FROM '{dir}/clicks.parquet' c JOIN links l USING (link_id)
+    {where}
     GROUP BY ALL
 ), sales AS (
     SELECT p.campaign_id, p.creator_id,
-           count(*) FILTER (WHERE v.kind IN ('sale', 'lead')) AS conversions,
-           sum(CASE WHEN v.kind = 'sale' THEN v.amount_minor
-                    WHEN v.kind = 'refund' THEN -v.amount_minor ELSE 0 END) AS revenue_minor
-    FROM '{dir}/conversions.parquet' v JOIN '{dir}/partnerships.parquet' p
-      ON p.id = v.partnership_id
-    WHERE v.status <> 'rejected'
+           sum(cr.share) FILTER (WHERE v.kind IN ('sale', 'lead'))
+               AS conversions,
+           sum(CASE WHEN v.kind = 'sale' THEN cr.amount_minor
+                    WHEN v.kind = 'refund' THEN -cr.amount_minor ELSE 0 END) AS revenue_minor
+    FROM '{dir}/conversions.parquet' v
+    JOIN '{dir}/credits.parquet' cr ON cr.conversion_id = v.id
+    JOIN ships p ON p.id = cr.partnership_id
+    WHERE v.status <> 'rejected' {and_where}
+    GROUP BY ALL
+), cost AS (
+    SELECT campaign_id, creator_id, sum(amount_minor) AS cost_minor FROM (
+        SELECT k.campaign_id, p.creator_id, k.amount_minor
+        FROM '{dir}/costs.parquet' k LEFT JOIN ships p ON p.id = k.partnership_id
+        UNION ALL
+        SELECT p.campaign_id, p.creator_id, pl.amount_minor
+        FROM '{dir}/payout_lines.parquet' pl JOIN ships p ON p.id = pl.partnership_id
+        WHERE pl.kind IN {kinds}
+    ) AS lines
+    {where_cost}
     GROUP BY ALL
 )
 SELECT campaign_id, creator_id, coalesce(t.clicks, 0) AS clicks,
-       coalesce(t.unique_clicks, 0) AS unique_clicks, coalesce(s.conversions, 0) AS conversions,
-       coalesce(s.revenue_minor, 0) AS revenue_minor
+       coalesce(t.unique_clicks, 0) AS unique_clicks,
+       coalesce(s.conversions, 0) AS conversions,
+       coalesce(s.revenue_minor, 0) AS revenue_minor, coalesce(k.cost_minor, 0) AS cost_minor
 FROM traffic t FULL JOIN sales s USING (campaign_id, creator_id)
+FULL JOIN cost k USING (campaign_id, creator_id)
 ORDER BY campaign_id, creator_id
 """
 
 
-def export_parquet(db_path: Path, out: Path) -> None:
-    """Raw events to Parquet through CSV (DuckDB's sqlite extension would need a download)."""
-    import sqlite3  # noqa: PLC0415 - the export reads the file directly, outside the app
+def duckdb_query(work: Path, campaign_id: int | None) -> str:
+    if campaign_id is None:
+        narrow: dict[str, str] = {"where": "", "and_where": "", "where_cost": ""}
+    else:
+        narrow = {
+            "where": f"WHERE l.campaign_id = {campaign_id}",
+            "and_where": f"AND p.campaign_id = {campaign_id}",
+            "where_cost": f"WHERE campaign_id = {campaign_id}",
+        }
+    return DUCKDB_TABLE.format(dir=work, kinds=PERFORMANCE_KINDS, **narrow)
 
-    source = sqlite3.connect(db_path)
+
+def export_parquet(engine: Engine, out: Path) -> None:
+    """Raw events to Parquet through CSV (DuckDB's database extensions would need a download)."""
     con = duckdb.connect()
-    for name, query in EXPORTS.items():
-        csv_path = out / f"{name}.csv"
-        with csv_path.open("w", newline="") as handle:
-            writer = csv.writer(handle)
-            cursor = source.execute(query)
-            writer.writerow([d[0] for d in cursor.description])
-            while rows := cursor.fetchmany(100_000):
-                writer.writerows(rows)
-        con.execute(
-            f"COPY (SELECT * FROM read_csv('{csv_path}', header=true)) "
-            f"TO '{out / name}.parquet' (FORMAT parquet)"
-        )
-        csv_path.unlink()
-    source.close()
+    with engine.connect() as source:
+        for name, (query, types) in EXPORTS.items():
+            csv_path = out / f"{name}.csv"
+            with csv_path.open("w", newline="") as handle:
+                writer = csv.writer(handle)
+                result = source.exec_driver_sql(query)
+                writer.writerow(list(result.keys()))
+                while rows := result.fetchmany(100_000):
+                    writer.writerows(rows)
+            con.execute(
+                f"COPY (SELECT * FROM read_csv('{csv_path}', header=true, columns={types!r})) "
+                f"TO '{out / name}.parquet' (FORMAT parquet)"
+            )
+            csv_path.unlink()
 
 
-def median_seconds(fn: object, runs: int) -> tuple[float, object]:
+def median_seconds(fn: Callable[[], _T], runs: int) -> tuple[float, _T]:
     times, result = [], None
-    for _ in range(runs):
+    for _ in range(max(runs, 1)):
         started = time.perf_counter()
-        result = fn()  # type: ignore[operator]
+        result = fn()
         times.append(time.perf_counter() - started)
+    assert result is not None
     return statistics.median(times), result
+
+
+Row = tuple[int, int, Decimal, int, int]  # clicks, unique clicks, conversions, revenue, cost
+
+
+def perfluence_rows(kpis: CampaignKpis) -> dict[int | None, Row]:
+    """The KPI table's figures per creator (``None``: campaign level), in minor units."""
+    out: dict[int | None, Row] = {}
+    for creator_id, f in [
+        *((c.creator_id, c.figures) for c in kpis.creators),
+        (None, kpis.campaign_level),
+    ]:
+        out[creator_id] = (
+            f.human_clicks,
+            f.unique_clicks,
+            Decimal(f.conversions),
+            f.revenue.minor_units,
+            f.cost.minor_units,
+        )
+    return out
+
+
+def duckdb_rows(table: list[tuple[object, ...]]) -> dict[tuple[int, int | None], Row]:
+    out: dict[tuple[int, int | None], Row] = {}
+    for campaign_id, creator_id, clicks, unique, conversions, revenue, cost in table:
+        out[(int(campaign_id), None if creator_id is None else int(creator_id))] = (  # type: ignore[call-overload]
+            int(clicks),  # type: ignore[call-overload]
+            int(unique),  # type: ignore[call-overload]
+            Decimal(str(conversions)).normalize(),
+            int(revenue),  # type: ignore[call-overload]
+            int(cost),  # type: ignore[call-overload]
+        )
+    return out
+
+
+def agree(ours: dict[int | None, Row], theirs: dict[int | None, Row], campaign: str) -> None:
+    """Every row the same, where an empty row (a creator without any event) equals a missing one."""
+    empty: Row = (0, 0, Decimal(0), 0, 0)
+    for key in set(ours) | set(theirs):
+        mine = ours.get(key, empty)
+        other = theirs.get(key, empty)
+        if (*mine[:2], mine[2].normalize(), *mine[3:]) != (
+            *other[:2],
+            other[2].normalize(),
+            *other[3:],
+        ):
+            raise SystemExit(f"{campaign}, creator {key}: perfluence {mine} != DuckDB {other}")
 
 
 def main() -> None:
@@ -316,84 +513,119 @@ def main() -> None:
     parser.add_argument("--links", type=int, default=2_000)
     parser.add_argument("--creators", type=int, default=500)
     parser.add_argument("--campaigns", type=int, default=40)
-    parser.add_argument("--batch", type=int, default=5_000, help="clicks per writer batch")
+    parser.add_argument("--batch", type=int, default=10_000, help="clicks per writer batch")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--dir", type=Path, default=None, help="work directory (default: temp)")
-    parser.add_argument("--reuse", action="store_true", help="time an already loaded --dir")
+    parser.add_argument(
+        "--reuse", type=Path, default=None, metavar="DIR", help="time the data loaded in DIR"
+    )
+    parser.add_argument(
+        "--database-url", default=None, help="an empty PostgreSQL database (default: SQLite in DIR)"
+    )
     args = parser.parse_args()
     conversions = args.conversions if args.conversions is not None else args.clicks // 50
-    work = args.dir or Path(tempfile.mkdtemp(prefix="perfluence-bench-report-"))
+    work = args.reuse or args.dir or Path(tempfile.mkdtemp(prefix="perfluence-bench-report-"))
     work.mkdir(parents=True, exist_ok=True)
     db_path = work / "bench.db"
-    url = f"sqlite:///{db_path}"
+    url = args.database_url or f"sqlite:///{db_path}"
     settings = Settings(env=Environment.TEST, data_dir=work, database_url=url)
     end_of_data = datetime.combine(START + timedelta(days=DAYS), datetime.min.time(), UTC)
-    if args.reuse and db_path.exists():
-        engine = make_engine(url)
-        ctx = Context(settings=settings, engine=engine, clock=lambda: end_of_data)
-        print(f"reusing {db_path}", file=sys.stderr)
-    else:
+    if args.reuse is None and args.database_url is None:
         db_path.unlink(missing_ok=True)
-        engine = make_engine(url)
+    engine = make_engine(url)
+    ctx = Context(settings=settings, engine=engine, clock=lambda: end_of_data)
+    if args.reuse is None:
         migrate.upgrade(engine)
-        ctx = Context(settings=settings, engine=engine, clock=lambda: end_of_data)
-        load(ctx, args, conversions, db_path, work)
+        load(ctx, args, conversions, work)
+    else:
+        print(f"reusing {url}", file=sys.stderr)
+        migrate.upgrade(engine)  # indexes added since the load
+    if not (work / "clicks.parquet").exists():
+        started = time.perf_counter()
+        export_parquet(engine, work)
+        print(f"Parquet export: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     time_everything(ctx, engine, work, args.runs)
 
 
-def load(
-    ctx: Context, args: argparse.Namespace, conversions: int, db_path: Path, work: Path
-) -> None:
+def load(ctx: Context, args: argparse.Namespace, conversions: int, work: Path) -> None:
     print(f"work dir {work}; {args.clicks:,} clicks, {conversions:,} conversions", file=sys.stderr)
+    for stale in work.glob("*.parquet"):
+        stale.unlink()
     started = time.perf_counter()
     links = build_world(ctx, args.links, args.creators, args.campaigns)
     converters = load_clicks(ctx, args.clicks, [lid for lid, _ in links], args.batch, conversions)
     click_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    load_conversions(ctx, converters, 1_000)
+    refunds = load_conversions(ctx, converters, 1_000)
     conversion_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    export_parquet(db_path, work)
     print(
-        f"load: clicks {click_seconds:.0f} s, conversions {conversion_seconds:.0f} s, "
-        f"Parquet export {time.perf_counter() - started:.0f} s"
+        f"load: {args.clicks:,} clicks in {click_seconds:.0f} s "
+        f"({args.clicks / click_seconds:,.0f}/s), {len(converters):,} conversions and "
+        f"{refunds:,} refunds in {conversion_seconds:.0f} s "
+        f"({(len(converters) + refunds) / conversion_seconds:,.0f}/s)"
     )
 
 
 def time_everything(ctx: Context, engine: Engine, work: Path, runs: int) -> None:
-    def report(attribution: bool) -> Callable[[], object]:
-        def run() -> object:
+    # Statistics let SQLite go campaign -> links -> rollups; a long-lived store gets them from
+    # "PRAGMA optimize" (docs/performance.md), a freshly loaded one needs them once.
+    with engine.connect() as conn:
+        # PostgreSQL's VACUUM (which also lets it read the rollup index alone) cannot run in a
+        # transaction; SQLite's ANALYZE can.
+        auto = conn.execution_options(isolation_level="AUTOCOMMIT")
+        auto.exec_driver_sql("ANALYZE" if conn.dialect.name == "sqlite" else "VACUUM ANALYZE")
+        clicks = conn.exec_driver_sql("SELECT count(*) FROM clicks").scalar() or 0
+        rollups = conn.exec_driver_sql("SELECT count(*) FROM click_rollups_hourly").scalar() or 0
+        sales = conn.exec_driver_sql("SELECT count(*) FROM conversions").scalar() or 0
+    overview = reporting.campaign_overview(ctx, "bench")
+    ids = {row.slug: row.campaign_id for row in overview}
+    one, one_id = "camp00", ids["camp00"]
+    con = duckdb.connect()
+    all_q, one_q = duckdb_query(work, None), duckdb_query(work, one_id)
+    duck_all_s, table = median_seconds(lambda: con.execute(all_q).fetchall(), runs)
+    duck_one_s, _ = median_seconds(lambda: con.execute(one_q).fetchall(), runs)
+    kpis_s, kpis = median_seconds(lambda: reporting.campaign_kpis(ctx, "bench", one), runs)
+
+    def report(attribution: bool) -> Callable[[], bytes]:
+        def run() -> bytes:
             built = reports.build_campaign_report(
-                ctx, "bench", "camp00", lang="da", attribution=attribution
+                ctx, "bench", one, lang="da", attribution=attribution
             )
             return reports.render(built, "csv")
 
         return run
 
-    def kpis() -> object:
-        return reporting.campaign_kpis(ctx, "bench", "camp00")
-
-    # Without statistics SQLite scans every rollup row; with them it goes campaign -> links ->
-    # rollups by key. A long-lived store gets them from "PRAGMA optimize"; here, once.
-    with engine.begin() as conn:
-        conn.exec_driver_sql("ANALYZE")
-        clicks = conn.exec_driver_sql("SELECT count(*) FROM clicks").scalar() or 0
-        rollups = conn.exec_driver_sql("SELECT count(*) FROM click_rollups_hourly").scalar() or 0
-    con = duckdb.connect()
-    query = DUCKDB_TABLE.format(dir=work)
-    duck_s, table = median_seconds(lambda: con.execute(query).fetchall(), runs)
-    kpis_s, _ = median_seconds(kpis, runs)
     lean_s, _ = median_seconds(report(False), runs)
-    full_s, _ = median_seconds(report(True), max(1, runs // 2))
-    rows = len(table)  # type: ignore[arg-type]
-    print(f"{clicks:,} clicks, {rollups:,} hourly rollup rows")
-    print(f"DuckDB per-campaign x per-creator table ({rows} rows): {duck_s * 1000:.1f} ms")
-    print(f"campaign KPI table (camp00, from rollups): {kpis_s * 1000:.1f} ms")
-    print(f"campaign report without attribution models (csv): {lean_s * 1000:.1f} ms")
-    print(f"campaign report, complete (csv): {full_s * 1000:.1f} ms")
+    started = time.perf_counter()
+    report(True)()
+    cold_s = time.perf_counter() - started
+    warm_s, _ = median_seconds(report(True), runs)
+    # Every campaign's KPI table against DuckDB's rows: the numbers must be the same.
+    theirs = duckdb_rows(table)
+    started = time.perf_counter()
+    for slug, campaign_id in ids.items():
+        mine = kpis if slug == one else reporting.campaign_kpis(ctx, "bench", slug)
+        agree(
+            perfluence_rows(mine),
+            {k[1]: v for k, v in theirs.items() if k[0] == campaign_id},
+            slug,
+        )
+    all_s = time.perf_counter() - started
     print(
-        f"ratio DuckDB / KPI table = {duck_s / kpis_s:.2f}; DuckDB / report = "
-        f"{duck_s / lean_s:.2f} (without attribution), {duck_s / full_s:.2f} (complete)"
+        f"{engine.dialect.name}: {clicks:,} clicks, {rollups:,} hourly rollup rows, "
+        f"{sales:,} conversions; tables agree ({len(theirs):,} campaign x creator rows)"
+    )
+    print(f"DuckDB, table of all {len(ids)} campaigns from Parquet: {duck_all_s * 1000:8.1f} ms")
+    print(f"DuckDB, table of {one} from Parquet:           {duck_one_s * 1000:8.1f} ms")
+    print(f"perfluence, KPI table of {one}:                {kpis_s * 1000:8.1f} ms")
+    print(f"perfluence, report of {one} w/o attribution:   {lean_s * 1000:8.1f} ms")
+    print(f"perfluence, complete report of {one}, first:   {cold_s * 1000:8.1f} ms")
+    print(f"perfluence, complete report of {one}, again:   {warm_s * 1000:8.1f} ms")
+    print(f"perfluence, KPI tables of all {len(ids)} campaigns:     {all_s * 1000:8.1f} ms (once)")
+    print(
+        f"ratio DuckDB all campaigns / perfluence KPI table = {duck_all_s / kpis_s:.2f}; "
+        f"/ report w/o attribution = {duck_all_s / lean_s:.2f}; "
+        f"/ complete report (again) = {duck_all_s / warm_s:.2f}"
     )
 
 

@@ -13,10 +13,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
 from perfluence import cli
+from perfluence.analytics import attribution_memo as memo
 from perfluence.analytics.rollups import rebuild_click_rollups
 from perfluence.config import Settings, get_settings
 from perfluence.core.campaign_report import sum_figures
@@ -27,7 +28,7 @@ from perfluence.core.money import Money, sum_money
 from perfluence.services import demo, insights, reporting
 from perfluence.services.context import Context
 from perfluence.store import events
-from perfluence.store.tables import baseline_series, tracking_links
+from perfluence.store.tables import baseline_series, conversions, tracking_links
 from tests.integration import kpi_small
 from tests.integration.factories import (
     make_campaign,
@@ -281,6 +282,53 @@ def test_every_model_credits_the_journey_as_worked_out_by_hand(journeys: Context
     assert anna["first_click"][1:] == (dkk("120.00"), dkk("100.00"))
     for total in result.totals:
         assert total.revenue == dkk("1200.00")
+
+
+def _click(ctx: Context, click_id: str, slug: str, visitor: str, at: datetime) -> None:
+    with ctx.engine.begin() as conn:
+        ws, link = conn.execute(
+            select(tracking_links.c.workspace_id, tracking_links.c.id).where(
+                tracking_links.c.slug == slug
+            )
+        ).one()
+        events.insert_clicks(
+            conn,
+            [
+                {
+                    "workspace_id": ws,
+                    "link_id": link,
+                    "click_id": click_id,
+                    "occurred_at": at,
+                    "visitor_hash": visitor,
+                    "device": None,
+                    "os": None,
+                    "browser": None,
+                    "referrer_host": None,
+                    "country": "DK",
+                    "is_bot": False,
+                    "is_unique": True,
+                }
+            ],
+        )
+
+
+def test_the_comparison_is_kept_until_new_clicks_or_sales_move_its_marks(
+    journeys: Context,
+) -> None:
+    first = insights.attribution_comparison(journeys, "shop", "multi")
+    assert insights.attribution_comparison(journeys, "shop", "multi") == first
+    # A visitor who never buys changes the Markov chain: the kept result must not be used.
+    _click(journeys, "k5", "l-bo", "v5", T0 - timedelta(days=1))
+    more_clicks = insights.attribution_comparison(journeys, "shop", "multi")
+    memo.forget(journeys.engine)
+    assert insights.attribution_comparison(journeys, "shop", "multi") == more_clicks
+    assert more_clicks != first
+    # A sale rejected after the fact leaves the comparison.
+    with journeys.engine.begin() as conn:
+        conn.execute(
+            update(conversions).where(conversions.c.external_id == "S2").values(status="rejected")
+        )
+    assert insights.attribution_comparison(journeys, "shop", "multi").conversions == 1
 
 
 # --- baselines and lift ------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Compiled SQL of the insight queries, kept for SQLite and PostgreSQL.
 
 Regenerate with ``PERFLUENCE_UPDATE_SNAPSHOTS=1 pytest tests/integration/test_insights_sql.py``
-after changing a query (or ``campaign_kpis.credited``, which the conversion and
+after changing a query (or ``analytics.credited``, which the conversion and
 refund queries build on) and review the diff.
 """
 
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from perfluence.analytics import attribution_compare as aq
 from perfluence.analytics import baseline as bq
 from perfluence.analytics import dimensions as dq
+from perfluence.analytics import timeseries as ts
 from perfluence.analytics.campaign_kpis import CampaignKpiParams
 from perfluence.store.tables import posts
 
@@ -31,11 +32,13 @@ QUERIES: dict[str, Select[Any]] = {
     "insights_links": dq.links_query(PARAMS),
     "insights_posts_grain": dq.posts_grain_query(PARAMS),
     "insights_traffic_grain": dq.traffic_grain_query(PARAMS),
+    "insights_daily_traffic": ts.daily_traffic_query(PARAMS),
     "insights_conversions_grain": dq.conversions_grain_query(PARAMS),
     "insights_refunds_grain": dq.refunds_grain_query(PARAMS),
     "insights_cost_grain": dq.cost_grain_query(PARAMS),
     "insights_sales_paths": aq.sales_query(PARAMS),
-    "insights_clicks_paths": aq.clicks_query(PARAMS),
+    "insights_clicks_paths": aq.clicks_query(PARAMS, ["visitor-a", "visitor-b"]),
+    "insights_journeys": aq.journeys_query(PARAMS),
     "insights_imported_series": bq.imported_series_query(SERIES),
 }
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}

@@ -15,7 +15,7 @@ without a click do not enter the chain. See ``docs/insights.md``.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -31,6 +31,7 @@ from perfluence.core.terms import terms_from_dict
 from perfluence.store.tables import campaigns, clicks, conversions, partnerships, tracking_links
 
 AS_CREDITED: Final = "as_credited"
+_IN_CHUNK: Final = 5_000  # visitors per IN list: well under every driver's parameter limit
 MODELS: Final = (AS_CREDITED, *(m.value for m in AttributionModel))
 
 
@@ -80,7 +81,6 @@ def sales_query(p: CampaignKpiParams) -> Select[Any]:
         )
         .where(
             in_campaign(p),
-            conversions.c.workspace_id == p.workspace_id,
             conversions.c.kind == "sale",
             conversions.c.status.not_in(EXCLUDED_STATUSES),
         )
@@ -103,7 +103,14 @@ def fetch_sales(conn: Connection, p: CampaignKpiParams) -> list[SaleRow]:
     ]
 
 
-def clicks_query(p: CampaignKpiParams) -> Select[Any]:
+def _campaign_clicks() -> Any:
+    return clicks.join(tracking_links, tracking_links.c.id == clicks.c.link_id).join(
+        partnerships, partnerships.c.id == tracking_links.c.partnership_id
+    )
+
+
+def clicks_query(p: CampaignKpiParams, visitors: Sequence[str]) -> Select[Any]:
+    """The clicks of these visitors on the campaign's links (by the visitor index)."""
     return (
         select(
             clicks.c.click_id,
@@ -113,28 +120,64 @@ def clicks_query(p: CampaignKpiParams) -> Select[Any]:
             clicks.c.visitor_hash,
             clicks.c.is_bot,
         )
-        .select_from(
-            clicks.join(tracking_links, tracking_links.c.id == clicks.c.link_id).join(
-                partnerships, partnerships.c.id == tracking_links.c.partnership_id
-            )
+        .select_from(_campaign_clicks())
+        .where(
+            in_campaign(p),
+            clicks.c.workspace_id == p.workspace_id,
+            clicks.c.visitor_hash.in_(visitors),
         )
-        .where(in_campaign(p), clicks.c.workspace_id == p.workspace_id)
         .order_by(clicks.c.occurred_at, clicks.c.click_id)
     )
 
 
-def fetch_clicks(conn: Connection, p: CampaignKpiParams) -> list[ClickRow]:
-    return [
-        ClickRow(
-            r.click_id,
-            int(r.link_id),
-            int(r.partnership_id),
-            r.occurred_at,
-            r.visitor_hash,
-            bool(r.is_bot),
+def fetch_clicks(conn: Connection, p: CampaignKpiParams, visitors: set[str]) -> list[ClickRow]:
+    """Every click of ``visitors`` (the buyers) on the campaign's links."""
+    wanted = sorted(visitors)
+    out: list[ClickRow] = []
+    for start in range(0, len(wanted), _IN_CHUNK):
+        out.extend(
+            ClickRow(
+                r.click_id,
+                int(r.link_id),
+                int(r.partnership_id),
+                r.occurred_at,
+                r.visitor_hash,
+                bool(r.is_bot),
+            )
+            for r in conn.execute(clicks_query(p, wanted[start : start + _IN_CHUNK]))
         )
-        for r in conn.execute(clicks_query(p))
-    ]
+    return out
+
+
+def journeys_query(p: CampaignKpiParams) -> Select[Any]:
+    """Every human click on the campaign's links, oldest first: only whose and whom it credits."""
+    return (
+        select(clicks.c.visitor_hash, tracking_links.c.partnership_id)
+        .select_from(_campaign_clicks())
+        .where(
+            in_campaign(p),
+            clicks.c.is_bot.is_(False),
+        )
+        .order_by(clicks.c.occurred_at, clicks.c.click_id)
+    )
+
+
+def fetch_journeys(conn: Connection, p: CampaignKpiParams) -> Counter[tuple[int, ...]]:
+    """The journey of every visitor with a human click on the campaign's links, counted.
+
+    A journey is its steps: partnerships, consecutive clicks on the same one
+    counting once. This is the one read of every click of the campaign, so it
+    takes two plain columns per click and makes no object per row.
+    """
+    steps: dict[str, tuple[int, ...]] = {}
+    get = steps.get
+    for visitor, partnership_id in conn.execute(journeys_query(p)):
+        known = get(visitor)
+        if known is None:
+            steps[visitor] = (partnership_id,)
+        elif known[-1] != partnership_id:
+            steps[visitor] = (*known, partnership_id)
+    return Counter(steps.values())
 
 
 def fetch_window_days(conn: Connection, p: CampaignKpiParams) -> int:
@@ -186,60 +229,92 @@ def _steps(touches: list[Touch]) -> tuple[int, ...]:
     return tuple(steps)
 
 
+def buyers_of(sales: list[SaleRow]) -> set[str]:
+    """Every visitor tied to a sale: the journeys that end in one."""
+    visitors = _visitors(sales)
+    return set().union(*visitors.values()) if visitors else set()
+
+
 def credit_by_model(
     sales: list[SaleRow],
-    click_rows: list[ClickRow],
+    buyer_clicks: list[ClickRow],
+    journeys: Mapping[tuple[int, ...], int],
     window: timedelta,
     to_currency: Callable[[Money], Money],
 ) -> tuple[dict[str, dict[int, Money]], int]:
     """Credited revenue per model and partnership (campaign currency), and the sales counted.
 
+    ``buyer_clicks``: the campaign's clicks of ``buyers_of(sales)``;
+    ``journeys``: every visitor's journey, counted (``fetch_journeys``): the
+    buyers' are taken out again, as their paths enter the chain per sale.
     Each sale's amount is converted first and then split, so every model's
     parts add up to the same converted total to the minor unit.
     """
     by_visitor: dict[str, list[Touch]] = defaultdict(list)
-    for c in click_rows:
+    for c in buyer_clicks:
         by_visitor[c.visitor_hash].append(_touch(c))
     visitors = _visitors(sales)
     paths: dict[int, list[Touch]] = {}
-    journeys: Counter[tuple[tuple[int, ...], bool]] = Counter()
+    counted: Counter[tuple[tuple[int, ...], bool]] = Counter()
     for s in sales:
         candidates = [t for v in visitors[s.conversion_id] for t in by_visitor.get(v, [])]
         found = eligible_touches(candidates, s.occurred_at, window)
         paths[s.conversion_id] = found
         if found:
-            journeys[(_steps(found), True)] += 1
-    buyers = set().union(*visitors.values()) if visitors else set()
-    for visitor, touches in by_visitor.items():
-        human = [t for t in touches if not t.is_bot]
-        if visitor not in buyers and human:
-            journeys[(_steps(human), False)] += 1
+            counted[(_steps(found), True)] += 1
+    never_bought = Counter(journeys)
+    never_bought.subtract(
+        _steps(human)
+        for human in ([t for t in ts if not t.is_bot] for ts in by_visitor.values())
+        if human
+    )
+    for steps, n in never_bought.items():
+        if n > 0:
+            counted[(steps, False)] += n
     shares = markov_shares(
         PathCount(steps, int(converted) * n, int(not converted) * n)
-        for (steps, converted), n in journeys.items()
+        for (steps, converted), n in counted.items()
     )
     credited: dict[str, dict[int, Money]] = {m: {} for m in MODELS}
     for s in sales:
         amount = to_currency(Money.from_minor(s.amount_minor, s.currency)).quantize()
-        parts_by_model: dict[str, Mapping[int, Money]] = {AS_CREDITED: {s.partnership_id: amount}}
-        if not paths[s.conversion_id]:
-            # No click to go by (a code alone): every model keeps the stored credit.
-            for each in AttributionModel:
-                parts_by_model[each.value] = {s.partnership_id: amount}
-        for each in AttributionModel if paths[s.conversion_id] else ():
-            parts_by_model[each.value] = split_credit(
-                amount,
-                paths[s.conversion_id],
-                each,
-                s.occurred_at,
-                window=window,
-                markov_shares=shares,
-            )
-        for name, parts in parts_by_model.items():
+        for name, parts in _parts_by_model(s, amount, paths[s.conversion_id], window, shares):
             into = credited[name]
             for pid, part in parts.items():
                 into[pid] = into[pid] + part if pid in into else part
     return credited, len(sales)
+
+
+def _parts_by_model(
+    s: SaleRow,
+    amount: Money,
+    path: list[Touch],
+    window: timedelta,
+    shares: Mapping[int, Decimal],
+) -> list[tuple[str, Mapping[int, Money]]]:
+    """One sale's credit under every model."""
+    own = {s.partnership_id: amount}
+    if not path:
+        # No click to go by (a code alone): every model keeps the stored credit.
+        return [(name, own) for name in MODELS]
+    only = {t.partnership_id for t in path}
+    if len(only) == 1 and shares.get(path[0].partnership_id, Decimal(0)) > 0:
+        # One partnership on the path: every model gives it the whole amount (what
+        # ``split_credit`` returns, without weighing each touch six times over).
+        whole = {path[0].partnership_id: amount}
+        return [(AS_CREDITED, own), *((m.value, whole) for m in AttributionModel)]
+    return [
+        (AS_CREDITED, own),
+        *(
+            (
+                each.value,
+                split_credit(
+                    amount, path, each, s.occurred_at, window=window, markov_shares=shares
+                ),
+            )
+            for each in AttributionModel
+        ),
+    ]
 
 
 def commission(revenue: Money, rate: Decimal | None) -> Money:

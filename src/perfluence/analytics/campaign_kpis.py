@@ -22,22 +22,19 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    Subquery,
     and_,
     case,
     distinct,
-    exists,
     func,
-    literal,
     select,
     union,
     union_all,
 )
 
+from perfluence.analytics.credited import credited
 from perfluence.core.kpis import Count
 from perfluence.store.tables import (
     click_rollups_hourly,
-    conversion_credits,
     conversions,
     costs,
     partnerships,
@@ -45,7 +42,6 @@ from perfluence.store.tables import (
     posts,
     tracking_links,
 )
-from perfluence.store.types import DecimalText
 
 # Payout lines that are cost on top of the ``costs`` table. Flat fees and gifts
 # are booked as costs (kind ``fee``/``gifting``); their payout lines only settle
@@ -114,6 +110,13 @@ def _sum(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 
 def in_campaign(p: CampaignKpiParams) -> ColumnElement[bool]:
+    """The campaign's partnerships: the filter every query of the campaign goes through.
+
+    Rows reached from these partnerships (links, rollups, conversions, credit
+    rows) carry no workspace filter of their own: the partnerships hold it, and
+    a second one on an event table lets a planner without statistics scan the
+    whole workspace by its ``workspace_id`` index instead of the campaign's rows.
+    """
     return and_(
         partnerships.c.workspace_id == p.workspace_id,
         partnerships.c.campaign_id == p.campaign_id,
@@ -186,40 +189,6 @@ def fetch_traffic(conn: Connection, p: CampaignKpiParams) -> list[TrafficRow]:
 # --- conversions and revenue ---------------------------------------------------
 
 
-def credited(workspace_id: int) -> Subquery:
-    """Who each conversion credits: ``(conversion_id, partnership_id, share, amount_minor)``.
-
-    The ``conversion_credits`` rows where a conversion has them (two halves
-    under the ``split`` conflict rule, each with its exact part of the
-    amount); otherwise its own ``partnership_id`` (for a refund: its sale's)
-    with the whole amount and share 1. Either way the parts of a conversion
-    sum to its amount.
-    """
-    sale = conversions.alias("credited_sale")
-    has_credits = exists().where(
-        conversion_credits.c.workspace_id == workspace_id,
-        conversion_credits.c.conversion_id == conversions.c.id,
-    )
-    from_credits = select(
-        conversion_credits.c.conversion_id.label("conversion_id"),
-        conversion_credits.c.partnership_id.label("partnership_id"),
-        conversion_credits.c.share.label("share"),
-        conversion_credits.c.amount_minor.label("amount_minor"),
-    ).where(conversion_credits.c.workspace_id == workspace_id)
-    whole_pid = func.coalesce(sale.c.partnership_id, conversions.c.partnership_id)
-    whole = (
-        select(
-            conversions.c.id.label("conversion_id"),
-            whole_pid.label("partnership_id"),
-            literal(Decimal(1), DecimalText).label("share"),
-            conversions.c.amount_minor.label("amount_minor"),
-        )
-        .select_from(conversions.outerjoin(sale, sale.c.id == conversions.c.reverses_id))
-        .where(conversions.c.workspace_id == workspace_id, whole_pid.is_not(None), ~has_credits)
-    )
-    return union_all(from_credits, whole).subquery("credited")
-
-
 def _count_kind(kind: str, kind_column: ColumnElement[Any]) -> ColumnElement[Any]:
     return _sum(case((kind_column == kind, 1), else_=0))
 
@@ -235,7 +204,7 @@ def conversions_query(p: CampaignKpiParams) -> Select[Any]:
     Counts are per share (``fetch_conversions`` weighs them); amounts are the
     credited parts, so a split sale adds exactly its amount to the campaign.
     """
-    credit = credited(p.workspace_id)
+    credit = credited(p)
     return (
         select(
             partnerships.c.creator_id,
@@ -254,7 +223,6 @@ def conversions_query(p: CampaignKpiParams) -> Select[Any]:
         )
         .where(
             in_campaign(p),
-            conversions.c.workspace_id == p.workspace_id,
             conversions.c.kind.in_(("sale", "lead")),
             conversions.c.status.not_in(EXCLUDED_STATUSES),
         )
@@ -295,7 +263,7 @@ def refunds_query(p: CampaignKpiParams) -> Select[Any]:
     A refund row carries a positive amount and points at its sale through
     ``reverses_id``; its credit rows share it like the sale's (see ``credited``).
     """
-    credit = credited(p.workspace_id)
+    credit = credited(p)
     return (
         select(
             partnerships.c.creator_id,
@@ -311,7 +279,6 @@ def refunds_query(p: CampaignKpiParams) -> Select[Any]:
         )
         .where(
             in_campaign(p),
-            conversions.c.workspace_id == p.workspace_id,
             conversions.c.kind == "refund",
             conversions.c.status.not_in(EXCLUDED_STATUSES),
         )
@@ -372,7 +339,7 @@ def fetch_costs(conn: Connection, p: CampaignKpiParams) -> list[CostRow]:
 
 def money_currencies_query(p: CampaignKpiParams) -> Select[Any]:
     """Every currency the campaign's conversions, costs and payout lines are in."""
-    credit = credited(p.workspace_id)
+    credit = credited(p)
     in_conversions = (
         select(conversions.c.currency)
         .select_from(

@@ -30,9 +30,9 @@ from perfluence.analytics.campaign_kpis import (
     EXCLUDED_STATUSES,
     PERFORMANCE_PAYOUT_KINDS,
     CampaignKpiParams,
-    credited,
     in_campaign,
 )
+from perfluence.analytics.credited import credited
 from perfluence.core.kpis import Count
 from perfluence.store.tables import (
     click_rollups_hourly,
@@ -248,7 +248,7 @@ def _counted(value: Decimal) -> Count:
 
 def conversions_grain_query(p: CampaignKpiParams) -> Select[Any]:
     """Sales and leads per crediting partnership, link, day, currency and credit share."""
-    credit = credited(p.workspace_id)
+    credit = credited(p)
     day = utc_day(conversions.c.occurred_at).label("day")
     keys = (credit.c.partnership_id, conversions.c.link_id, day, conversions.c.currency)
     return (
@@ -268,7 +268,6 @@ def conversions_grain_query(p: CampaignKpiParams) -> Select[Any]:
         )
         .where(
             in_campaign(p),
-            conversions.c.workspace_id == p.workspace_id,
             conversions.c.kind.in_(("sale", "lead")),
             conversions.c.status.not_in(EXCLUDED_STATUSES),
         )
@@ -311,7 +310,7 @@ class RefundsGrainRow:
 
 def refunds_grain_query(p: CampaignKpiParams) -> Select[Any]:
     """Refunds per crediting partnership, and the link and day of the sale they reverse."""
-    credit = credited(p.workspace_id)
+    credit = credited(p)
     refund = conversions.alias("refund")
     sale = conversions.alias("sale")
     link_id = func.coalesce(sale.c.link_id, refund.c.link_id).label("link_id")
@@ -331,7 +330,6 @@ def refunds_grain_query(p: CampaignKpiParams) -> Select[Any]:
         )
         .where(
             in_campaign(p),
-            refund.c.workspace_id == p.workspace_id,
             refund.c.kind == "refund",
             refund.c.status.not_in(EXCLUDED_STATUSES),
         )

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy import Connection
 
 from perfluence.analytics import attribution_compare as aq
+from perfluence.analytics import attribution_memo as memo
 from perfluence.analytics import campaign_kpis as q
 from perfluence.analytics import campaign_roster as roster_q
 from perfluence.analytics.funnel import campaign_funnel as funnel_of
@@ -78,12 +79,26 @@ def campaign_funnel(ctx: Context, workspace: str, campaign: str) -> Funnel:
     return funnel_of(reporting.campaign_kpis(ctx, workspace, campaign))
 
 
+def _kpis(ctx: Context, workspace: str, campaign: str, known: CampaignKpis | None) -> CampaignKpis:
+    """The campaign's KPI table: ``known`` when the caller already has it (one per report)."""
+    return known if known is not None else reporting.campaign_kpis(ctx, workspace, campaign)
+
+
 def kpis_by(
-    ctx: Context, workspace: str, campaign: str, dimension: Dimension | str
+    ctx: Context,
+    workspace: str,
+    campaign: str,
+    dimension: Dimension | str,
+    *,
+    kpis: CampaignKpis | None = None,
 ) -> DimensionBreakdown:
-    """The campaign's KPI figures grouped by ``dimension``; totals are the sum of the rows."""
+    """The campaign's KPI figures grouped by ``dimension``; totals are the sum of the rows.
+
+    ``kpis``: the campaign's KPI table if the caller has it already (this
+    function and the ones below read it, and building it is most of their cost).
+    """
     chosen = dimension if isinstance(dimension, Dimension) else parse_dimension(dimension)
-    report = reporting.campaign_kpis(ctx, workspace, campaign)
+    report = _kpis(ctx, workspace, campaign, kpis)
     with ctx.engine.connect() as conn:
         workspace_id, c = resolve_campaign(conn, workspace, campaign)
         p = q.CampaignKpiParams(workspace_id, c.id)
@@ -91,9 +106,11 @@ def kpis_by(
         return breakdown(conn, p, report, money, chosen)
 
 
-def campaign_timeseries(ctx: Context, workspace: str, campaign: str) -> Timeseries:
+def campaign_timeseries(
+    ctx: Context, workspace: str, campaign: str, *, kpis: CampaignKpis | None = None
+) -> Timeseries:
     """Every day of the campaign (to today while it runs), zero-filled."""
-    by_day = kpis_by(ctx, workspace, campaign, Dimension.DAY)
+    by_day = kpis_by(ctx, workspace, campaign, Dimension.DAY, kpis=kpis)
     with ctx.engine.connect() as conn:
         _, c = resolve_campaign(conn, workspace, campaign)
     figures = {date.fromisoformat(r.key): r.figures for r in by_day.rows if r.key is not None}
@@ -122,19 +139,26 @@ def _evidence(report: CampaignKpis) -> list[CreatorEvidence]:
 
 
 def creator_uncertainty(
-    ctx: Context, workspace: str, campaign: str, *, min_unique_clicks: int = MIN_UNIQUE_CLICKS
+    ctx: Context,
+    workspace: str,
+    campaign: str,
+    *,
+    min_unique_clicks: int = MIN_UNIQUE_CLICKS,
+    kpis: CampaignKpis | None = None,
 ) -> CreatorUncertainty:
     """Creators ranked by shrunk conversion rate, with 95 % intervals and data flags."""
-    report = reporting.campaign_kpis(ctx, workspace, campaign)
+    report = _kpis(ctx, workspace, campaign, kpis)
     ranked, mean, strength = estimate_creators(_evidence(report), min_unique_clicks)
     return CreatorUncertainty(
         report.slug, report.currency, mean, strength, min_unique_clicks, tuple(ranked)
     )
 
 
-def tier_comparison(ctx: Context, workspace: str, campaign: str) -> TierComparison:
+def tier_comparison(
+    ctx: Context, workspace: str, campaign: str, *, kpis: CampaignKpis | None = None
+) -> TierComparison:
     """Conversion rate per tier and a chi-square test of whether tier and converting go together."""
-    report = reporting.campaign_kpis(ctx, workspace, campaign)
+    report = _kpis(ctx, workspace, campaign, kpis)
     return compare_tiers(report.slug, _evidence(report))
 
 
@@ -145,13 +169,14 @@ def recommendations(
     *,
     shift: Decimal = DEFAULT_SHIFT,
     min_unique_clicks: int = MIN_UNIQUE_CLICKS,
+    kpis: CampaignKpis | None = None,
 ) -> Recommendations:
     """Keep / scale / renegotiate / drop per creator, and a budget reallocation."""
     if not Decimal(0) < shift <= 1:
         raise PerfluenceError(
             ErrorCode.INVALID, "shift must be above 0 and at most 1", field="shift"
         )
-    report = reporting.campaign_kpis(ctx, workspace, campaign)
+    report = _kpis(ctx, workspace, campaign, kpis)
     ranked, _, _ = estimate_creators(_evidence(report), min_unique_clicks)
     targets = Targets(report.target_roas, report.target_cpa)
     decided = recommend(ranked, targets)
@@ -169,17 +194,17 @@ def recommendations(
     )
 
 
-def attribution_comparison(ctx: Context, workspace: str, campaign: str) -> AttributionComparison:
+def attribution_comparison(
+    ctx: Context, workspace: str, campaign: str, *, kpis: CampaignKpis | None = None
+) -> AttributionComparison:
     """The campaign's sales under every model, per creator, with the commission each implies."""
-    report = reporting.campaign_kpis(ctx, workspace, campaign)
+    report = _kpis(ctx, workspace, campaign, kpis)
     with ctx.engine.connect() as conn:
         workspace_id, c = resolve_campaign(conn, workspace, campaign)
         p = q.CampaignKpiParams(workspace_id, c.id)
         money = Converter(conn, c, min(c.ends_on, ctx.now().date()), p)
         window = timedelta(days=aq.fetch_window_days(conn, p))
-        credited, sales = aq.credit_by_model(
-            aq.fetch_sales(conn, p), aq.fetch_clicks(conn, p), window, money.money
-        )
+        credited, sales = memo.credit_by_model(conn, p, window, c.currency, money.money)
         ships = aq.fetch_commission_rates(conn, p)
     nothing = Money.zero(c.currency)
     handles = {row.creator_id: row.handle for row in report.creators}

@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from perfluence.analytics import campaign_kpis as q
 from perfluence.analytics import campaign_roster as roster_q
 from perfluence.analytics import dimensions as dq
+from perfluence.analytics.timeseries import fetch_daily_traffic
 from perfluence.core.campaign_report import (
     CampaignKpis,
     CreatorKpis,
@@ -43,14 +44,22 @@ class Converter:
 
     def __init__(self, conn: Connection, c: roster_q.CampaignRow, on: date, p: q.CampaignKpiParams):
         self.slug, self.currency, self.on = c.slug, c.currency, on
-        seen = set(q.fetch_money_currencies(conn, p))
-        wanted = seen | {self.currency} if seen - {self.currency} else set()
-        by_currency: dict[str, dict[date, Decimal]] = {code: {} for code in wanted}
-        if wanted:
-            since = on - timedelta(days=MAX_LOOKBACK_DAYS)
-            for (day, code), rate in rates_between(conn, wanted, since, on).items():
-                by_currency[code][day] = rate
-        self.rates = RateTable(by_currency)
+        self._conn, self._params = conn, p
+        self._rates: RateTable | None = None
+
+    @property
+    def rates(self) -> RateTable:
+        """Read at the first amount in another currency (on the caller's open connection)."""
+        if self._rates is None:
+            seen = set(q.fetch_money_currencies(self._conn, self._params))
+            wanted = seen | {self.currency} if seen - {self.currency} else set()
+            by_currency: dict[str, dict[date, Decimal]] = {code: {} for code in wanted}
+            if wanted:
+                since = self.on - timedelta(days=MAX_LOOKBACK_DAYS)
+                for (day, code), rate in rates_between(self._conn, wanted, since, self.on).items():
+                    by_currency[code][day] = rate
+            self._rates = RateTable(by_currency)
+        return self._rates
 
     def money(self, amount: Money) -> Money:
         if amount.currency == self.currency:
@@ -98,17 +107,29 @@ class Fact:
     minor: tuple[tuple[str, str, int], ...] = ()  # (field, currency, minor units)
 
 
-def facts(conn: Connection, p: q.CampaignKpiParams, report: CampaignKpis) -> list[Fact]:
-    """Every family's finest-grain sums as facts, plus each creator's followers."""
+def facts(
+    conn: Connection, p: q.CampaignKpiParams, report: CampaignKpis, dimension: Dimension
+) -> list[Fact]:
+    """Every family's finest-grain sums as facts, plus each creator's followers.
+
+    By day, clicks come summed per day (a day is all their place says then).
+    """
     out: list[Fact] = []
     for r in dq.fetch_posts_grain(conn, p):
         counts = {"posts": r.posts, "impressions": r.impressions, "reach": r.reach}
         counts |= {"views": r.views, "likes": r.likes, "comments": r.comments}
         counts |= {"shares": r.shares, "saves": r.saves}
         out.append(Fact(Place(r.partnership_id, None, r.day, r.platform), counts))
-    for t in dq.fetch_traffic_grain(conn, p):
+    traffic = (
+        [(Place(day=d.day), d) for d in fetch_daily_traffic(conn, p)]
+        if dimension is Dimension.DAY
+        else [
+            (Place(t.partnership_id, t.link_id, t.day), t) for t in dq.fetch_traffic_grain(conn, p)
+        ]
+    )
+    for place, t in traffic:
         counts = {"clicks": t.clicks, "unique_clicks": t.unique_clicks, "bot_clicks": t.bot_clicks}
-        out.append(Fact(Place(t.partnership_id, t.link_id, t.day), counts))
+        out.append(Fact(place, counts))
     for s in dq.fetch_conversions_grain(conn, p):
         minor = (("gross_revenue", s.currency, s.sales_minor),)
         out.append(
@@ -187,7 +208,7 @@ def breakdown(
     key = key_function(dimension, conn, p, report)
     groups: dict[str | None, _Group] = defaultdict(_Group)
     labels: dict[str | None, str] = {}
-    for fact in facts(conn, p, report):
+    for fact in facts(conn, p, report, dimension):
         k, label = key(fact.place)
         labels[k] = label
         group = groups[k]

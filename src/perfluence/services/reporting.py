@@ -107,16 +107,25 @@ class _Converter:
         self.campaign = campaign.slug
         self.currency = campaign.currency
         self.on = on
-        seen = set(q.fetch_money_currencies(conn, p))
-        # Cross rates go through EUR, so the campaign's own rate is needed as well.
-        wanted = seen | {self.currency} if seen - {self.currency} else set()
-        by_currency: dict[str, dict[date, Decimal]] = {c: {} for c in wanted}
-        if wanted:
-            since = on - timedelta(days=MAX_LOOKBACK_DAYS)
-            for (day, code), rate in rates_between(conn, wanted, since, on).items():
-                by_currency[code][day] = rate
-        self.rates = RateTable(by_currency)
+        self._conn, self._params = conn, p
+        self._rates: RateTable | None = None
         self.notes: dict[str, str] = {}
+
+    @property
+    def rates(self) -> RateTable:
+        """The rates of every currency the campaign has money in, read at the first need
+        (most campaigns have one currency and never need them)."""
+        if self._rates is None:
+            seen = set(q.fetch_money_currencies(self._conn, self._params))
+            # Cross rates go through EUR, so the campaign's own rate is needed as well.
+            wanted = seen | {self.currency} if seen - {self.currency} else set()
+            by_currency: dict[str, dict[date, Decimal]] = {c: {} for c in wanted}
+            if wanted:
+                since = self.on - timedelta(days=MAX_LOOKBACK_DAYS)
+                for (day, code), rate in rates_between(self._conn, wanted, since, self.on).items():
+                    by_currency[code][day] = rate
+            self._rates = RateTable(by_currency)
+        return self._rates
 
     def __call__(self, minor: int, currency: str) -> Money:
         money = Money.from_minor(minor, currency)

@@ -126,7 +126,7 @@ def build_campaign_report(
     target = source.currency if currency is None else normalise_currency(currency)
     converted, used, money = _in_currency(ctx, source, target, as_of)
     step("insights")
-    found = _insights(ctx, ws, campaign, money, attribution=attribution)
+    found = _insights(ctx, ws, campaign, source, money, attribution=attribution)
     step("assemble")
     report = _assemble(converted, used, language, as_of, found)
     step("hash")
@@ -142,15 +142,16 @@ class _Insights:
 
 
 def _insights(
-    ctx: Context, ws: str, campaign: str, money: Convert, *, attribution: bool
+    ctx: Context, ws: str, campaign: str, kpis: CampaignKpis, money: Convert, *, attribution: bool
 ) -> _Insights:
-    series = insights.campaign_timeseries(ctx, ws, campaign)
-    uncertainty = insights.creator_uncertainty(ctx, ws, campaign)
-    advice = insights.recommendations(ctx, ws, campaign)
-    tiers = sections.tier_finding(insights.tier_comparison(ctx, ws, campaign))
+    """Every insight from the one KPI table the report was built from (in campaign currency)."""
+    series = insights.campaign_timeseries(ctx, ws, campaign, kpis=kpis)
+    uncertainty = insights.creator_uncertainty(ctx, ws, campaign, kpis=kpis)
+    advice = insights.recommendations(ctx, ws, campaign, kpis=kpis)
+    tiers = sections.tier_finding(insights.tier_comparison(ctx, ws, campaign, kpis=kpis))
     parts = [sections.uncertainty_section(uncertainty)]
     if attribution:
-        compared = insights.attribution_comparison(ctx, ws, campaign)
+        compared = insights.attribution_comparison(ctx, ws, campaign, kpis=kpis)
         parts.append(sections.attribution_section(compared, money))
     return _Insights(
         days=sections.days_from(series, money),

@@ -170,6 +170,7 @@ tracking_links = Table(
     Column("fallback_url", Text),
     _created(),
     Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_tracking_links_partnership", "partnership_id"),
 )
 
 discount_codes = Table(
@@ -243,6 +244,9 @@ click_rollups_hourly = Table(
     Column("clicks", BigInteger, nullable=False),
     Column("unique_clicks", BigInteger, nullable=False),
     Column("bot_clicks", BigInteger, nullable=False),
+    Index(
+        "ix_click_rollups_hourly_counts", "link_id", "hour", "clicks", "unique_clicks", "bot_clicks"
+    ),
 )
 
 conversions = Table(
@@ -284,6 +288,7 @@ conversions = Table(
     Index("ix_conversions_customer", "workspace_id", "customer_ref", "occurred_at"),
     Index("ix_conversions_payment_ref", "workspace_id", "payment_ref"),
     Index("ix_conversions_reverses", "reverses_id"),
+    Index("ix_conversions_reverses_external", "workspace_id", "reverses_external_id"),
 )
 
 # Who a conversion credits and with what share: one row per partnership (two under the
@@ -307,6 +312,7 @@ conversion_credits = Table(
     Column("share", DecimalText, nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
+    Index("ix_conversion_credits_partnership", "partnership_id"),
 )
 
 costs = Table(
