@@ -7,6 +7,13 @@ click in its database. After perfluence stops (SIGTERM, which drains the click
 buffer) the clicks stored are compared with the responses wrk counted.
 
     python benchmarks/redirect.py [--duration 10] [--connections 64] [--server uvicorn]
+        [--user-agent none|browser] [--rate-limit N]
+
+wrk sends no User-Agent by default, so every click is recorded as a bot's
+(bots skip the unique-click check); ``--user-agent browser`` sends a desktop
+Chrome's, so every click is a person's repeat visit. ``--rate-limit`` sets
+PERFLUENCE_TRACKING_RATE_LIMIT (default: the setting's default, which counts
+wrk's loopback address and lets it through; 0 turns the limiter off).
 
 Needs /usr/sbin/nginx, /usr/bin/wrk and taskset (util-linux).
 """
@@ -44,6 +51,10 @@ SERVER_CORE = "0"
 CLIENT_CORE = "1"
 SLUG = "bench"
 DESTINATION = "https://example.com/landing?ref=bench"
+BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+)
 
 
 @dataclass
@@ -152,13 +163,17 @@ def main_thread_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_wrk(url: str, duration: int, connections: int, server_pid: int) -> WrkResult:
+def run_wrk(
+    url: str, duration: int, connections: int, server_pid: int, headers: tuple[str, ...] = ()
+) -> WrkResult:
     """wrk against ``url``; also the server's CPU time per request.
 
     Other work on the machine lowers req/s but hardly changes the CPU time a
     request costs, so requests per CPU-second compare servers fairly on a busy host.
     """
     command = ["taskset", "-c", CLIENT_CORE, WRK, "-t1", f"-c{connections}", f"-d{duration}s"]
+    for header in headers:
+        command += ["-H", header]
     before = cpu_seconds(server_pid)
     loop_before = main_thread_cpu_seconds(server_pid)
     out = subprocess.run([*command, "--latency", url], capture_output=True, text=True, check=True)
@@ -191,8 +206,9 @@ def seed(data_dir: Path) -> None:
 
 
 def bench_perfluence(
-    tmp: Path, duration: int, connections: int, server: str
+    tmp: Path, args: argparse.Namespace, headers: tuple[str, ...]
 ) -> tuple[WrkResult, int]:
+    duration, connections, server = args.duration, args.connections, args.server
     data_dir = tmp / "perfluence"
     seed(data_dir)
     port = free_port()
@@ -202,6 +218,8 @@ def bench_perfluence(
         "PERFLUENCE_ENV": "dev",
         "PERFLUENCE_DATABASE_URL": f"sqlite:///{data_dir / 'perfluence.db'}",
     }
+    if args.rate_limit is not None:
+        env["PERFLUENCE_TRACKING_RATE_LIMIT"] = str(args.rate_limit)
     perfluence = str(Path(sys.executable).with_name("perfluence"))
     command = ["taskset", "-c", SERVER_CORE, perfluence, "serve", "--port", str(port)]
     process = subprocess.Popen(
@@ -212,7 +230,8 @@ def bench_perfluence(
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-        result = run_wrk(f"http://127.0.0.1:{port}/l/{SLUG}", duration, connections, process.pid)
+        url = f"http://127.0.0.1:{port}/l/{SLUG}"
+        result = run_wrk(url, duration, connections, process.pid, headers)
     finally:
         process.send_signal(signal.SIGTERM)
         _, err = process.communicate(timeout=120)
@@ -253,7 +272,7 @@ http {{
 """
 
 
-def bench_nginx(tmp: Path, duration: int, connections: int) -> WrkResult:
+def bench_nginx(tmp: Path, duration: int, connections: int, headers: tuple[str, ...]) -> WrkResult:
     root = tmp / "nginx"
     root.mkdir()
     port = free_port()
@@ -266,7 +285,8 @@ def bench_nginx(tmp: Path, duration: int, connections: int) -> WrkResult:
     )
     try:
         wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
-        return run_wrk(f"http://127.0.0.1:{port}/l/{SLUG}", duration, connections, process.pid)
+        url = f"http://127.0.0.1:{port}/l/{SLUG}"
+        return run_wrk(url, duration, connections, process.pid, headers)
     finally:
         process.send_signal(signal.SIGQUIT)
         process.communicate(timeout=30)
@@ -303,9 +323,21 @@ def main() -> None:
     parser.add_argument("--server", default="uvicorn", choices=["uvicorn", "granian"])
     parser.add_argument("--rounds", type=int, default=1, help="nginx/perfluence pairs to run")
     parser.add_argument("--skip-nginx", action="store_true", help="measure perfluence only")
+    parser.add_argument(
+        "--user-agent",
+        choices=["none", "browser"],
+        default="none",
+        help="none: wrk's requests (clicks are bots'); browser: a desktop Chrome's (people's)",
+    )
+    parser.add_argument(
+        "--rate-limit", type=int, default=None, help="PERFLUENCE_TRACKING_RATE_LIMIT (0: off)"
+    )
     args = parser.parse_args()
     check_tools()
+    headers = (f"User-Agent: {BROWSER}",) if args.user_agent == "browser" else ()
+    limit = "default" if args.rate_limit is None else args.rate_limit
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores; servers on core 0")
+    print(f"user agent: {args.user_agent}; tracking rate limit: {limit}")
     print("load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     print(f"\n{HEADER}")
     ratios: list[float] = []
@@ -314,8 +346,12 @@ def main() -> None:
     for round_ in range(1, args.rounds + 1):
         with tempfile.TemporaryDirectory(prefix="perfluence-bench-") as tmp_name:
             tmp = Path(tmp_name)
-            nginx = None if args.skip_nginx else bench_nginx(tmp, args.duration, args.connections)
-            ours, stored = bench_perfluence(tmp, args.duration, args.connections, args.server)
+            nginx = (
+                None
+                if args.skip_nginx
+                else bench_nginx(tmp, args.duration, args.connections, headers)
+            )
+            ours, stored = bench_perfluence(tmp, args, headers)
         if nginx is not None:
             print_row(f"nginx #{round_} (302, access log)", nginx)
         print_row(f"perfluence #{round_} ({args.server})", ours)

@@ -75,7 +75,13 @@ def with_settings(ctx: Context, **changes: Any) -> Context:
 async def serving(
     ctx: Context, *, https: bool = False
 ) -> AsyncIterator[tuple[RedirectApp, httpx.AsyncClient]]:
-    """The application started through its lifespan, and a client; shut down (drained) after."""
+    """The application started through its lifespan, and a client; shut down (drained) after.
+
+    The client is one address clicking far faster than a person: the tracking
+    rate limit is off unless the test sets it.
+    """
+    if "tracking_rate_limit" not in ctx.settings.model_fields_set:
+        ctx = with_settings(ctx, tracking_rate_limit=0)
     app = create_app(ctx)
     inbox: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
     outbox: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
+import logging
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -29,6 +31,7 @@ from tests.integration.click_links import (
     seed_links,
     stored_click_ids,
 )
+from tests.integration.test_redirect import serving, with_settings
 
 DEAD_PID = 999_999_999  # above any pid_max: no such process
 
@@ -214,3 +217,46 @@ def test_put_durable_while_database_is_down_returns_once_fsynced(
         return on_disk
 
     assert '"click_id":"kept-on-disk"' in asyncio.run(run())
+
+
+def test_a_full_disk_keeps_redirecting_counts_drops_logs_once_and_recovers(
+    ctx: Context, outage: Outage, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    seed_links(ctx.engine)
+    fast = with_settings(ctx, click_flush_interval_ms=10)
+    write_spool = ClickSpool.append
+
+    def disk_full(self: ClickSpool, clicks: Any) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    async def wait_for(check: Any) -> None:
+        for _ in range(300):
+            if check():
+                return
+            await asyncio.sleep(0.01)
+        pytest.fail("not seen within 3 s")
+
+    async def scenario() -> tuple[dict[str, Any], dict[str, int]]:
+        async with serving(fast) as (app, client):
+            outage.down = True  # the database is away: clicks need the spool, which is full
+            monkeypatch.setattr(ClickSpool, "append", disk_full)
+            for _ in range(4):
+                for _ in range(5):
+                    assert (await client.get("/l/emma-0")).status_code == 302
+                await asyncio.sleep(0.03)  # a few flushes, each refused by the disk
+            await wait_for(lambda: app.buffer.stats["dropped"] == 20)
+            health = (await client.get("/healthz")).json()
+            monkeypatch.setattr(ClickSpool, "append", write_spool)  # space again
+            for _ in range(5):
+                assert (await client.get("/l/emma-0")).status_code == 302
+            await wait_for(lambda: app.buffer.stats["spooled"] == 5)
+            after = app.buffer.stats
+            outage.down = False
+            return health, after
+
+    with caplog.at_level(logging.WARNING, logger="perfluence.tracking.writer"):
+        health, after = asyncio.run(scenario())
+    assert (health["clicks"]["dropped"], health["clicks"]["spool_failing"]) == (20, 1)
+    assert (after["dropped"], after["spool_failing"], after["spooled"]) == (20, 0, 5)
+    assert caplog.text.count("cannot write the click spool") == 1
+    assert caplog.text.count("takes clicks again") == 1

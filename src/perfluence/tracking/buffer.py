@@ -93,9 +93,10 @@ class ClickBuffer:
     def put(self, click: RawClick) -> None:
         """Queue a click. Non-blocking, O(1); never raises. Call it on the event loop's thread."""
         try:
-            if not self._spilling and len(self._queue) < self._capacity:
-                self._queue.append(click)
-                if len(self._queue) == self._batch_size:
+            queue = self._queue
+            if not self._spilling and len(queue) < self._capacity:
+                queue.append(click)
+                if len(queue) == self._batch_size:
                     self._wake.set()
             elif len(self._overflow) < self._capacity:
                 if not self._spilling:
@@ -158,8 +159,12 @@ class ClickBuffer:
             self._waiters.clear()
 
     @property
+    def settings(self) -> Settings:
+        return self._settings
+
+    @property
     def stats(self) -> dict[str, int]:
-        """Counters since start: enqueued, stored, spooled, replayed, dropped, flushes, …"""
+        """Counters since start (enqueued, stored, spooled, replayed, dropped, flushes, …)."""
         counters = self._writer.counters
         return {
             "enqueued": self._enqueued,
@@ -171,6 +176,8 @@ class ClickBuffer:
             "flushes": self._flushes,
             "pending": len(self._queue) + len(self._overflow),
             "degraded": int(self._writer.degraded),
+            # 1 while the spool cannot be written (disk full): clicks needing it are dropped.
+            "spool_failing": int(self._writer.spool_failing),
         }
 
     # -- the writer task --------------------------------------------------------

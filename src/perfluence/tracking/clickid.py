@@ -65,10 +65,19 @@ def _random_bytes() -> bytes:
         return next(_pool)[0]
 
 
+def click_id_bytes_at(epoch_ms: int) -> bytes:
+    """``click_id_at`` as ASCII bytes, which is what the redirect's headers need."""
+    try:
+        (random,) = next(_pool)
+    except StopIteration:
+        random = _random_bytes()
+    # 16 bytes are 22 characters and "==\n", which the slice drops (cheaper than newline=False).
+    return _b64(epoch_ms.to_bytes(6, "big") + random)[:CLICK_ID_LENGTH].translate(_TO_SORTED)
+
+
 def click_id_at(epoch_ms: int) -> str:
     """A new click id for the given UTC time in milliseconds since the epoch."""
-    raw = epoch_ms.to_bytes(6, "big") + _random_bytes()
-    return _b64(raw, newline=False)[:CLICK_ID_LENGTH].translate(_TO_SORTED).decode("ascii")
+    return click_id_bytes_at(epoch_ms).decode("ascii")
 
 
 def new_click_id(now: float | None = None) -> str:

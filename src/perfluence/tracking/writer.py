@@ -6,16 +6,17 @@ unreachable the batch goes to the spool and the writer retries with backoff;
 once the database answers, spooled files are replayed in order before any
 newer click is written.
 
-The writer works on ``ClickFacts`` tuples and remembers the latest human click
-it stored per (link, visitor), so a repeat click is settled without a query
-(``docs/performance.md`` has the figures that chose this).
+The writer works on ``ClickFacts`` tuples; the unique flags are
+``tracking.uniqueness``'s to decide, which settles a repeat click from memory
+without a query (``docs/performance.md`` has the figures that chose this).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
+from bisect import bisect_left
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -26,18 +27,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from perfluence.core.visitors import (
-    UNIQUE_WINDOW,
-    LatestHumanClicks,
-    UniqueCandidate,
-    flag_unique,
-    hour_bucket,
-)
+from perfluence.core.visitors import hour_bucket
 from perfluence.store.clicks import (
     CLICK_COLUMNS,
     ClicksAlreadyStoredError,
     existing_link_ids,
-    human_click_times,
     insert_clicks,
     insert_new_clicks,
 )
@@ -45,24 +39,30 @@ from perfluence.store.rollups import HourlyClickCounts, add_hourly_click_counts
 from perfluence.tracking.enrich import ClickFacts, Enricher
 from perfluence.tracking.events import RawClick
 from perfluence.tracking.spool import ClickSpool
+from perfluence.tracking.uniqueness import UniqueFlags
 
 if TYPE_CHECKING:
     from datetime import datetime
     from pathlib import Path
 
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Engine
 
     from perfluence.config import Settings
 
 log = logging.getLogger(__name__)
 
 _MIN_BACKOFF = 0.1
+_CONFLICT_RETRIES = 3
 _MAX_BACKOFF = 10.0
 # (link, visitor) pairs whose latest human click the writer remembers: ~200 bytes each, so
 # about 40 MB at most. Repeat clicks within a day by a visitor it holds need no look-up.
 LATEST_CLICKS_KEPT = 200_000
 _HOUR = timedelta(hours=1)
 _OCCURRED_AT = attrgetter("occurred_at")
+_CLICK_ID = attrgetter("click_id")
+_LINK_ID = attrgetter("link_id")
+_WORKSPACE_ID = attrgetter("workspace_id")
+_IS_BOT = attrgetter("is_bot")
 
 
 @dataclass
@@ -81,8 +81,15 @@ class WriteOutcome:
     lost: frozenset[str] = field(default_factory=frozenset)
 
 
+def _is_conflict(exc: DBAPIError) -> bool:
+    """A deadlock or serialization failure: the transaction can simply run again."""
+    return str(getattr(exc.orig, "sqlstate", "") or "").startswith("40")
+
+
 def database_unreachable(exc: BaseException) -> bool:
     """An outage (retry later) rather than a row the database refuses."""
+    if isinstance(exc, DBAPIError) and _is_conflict(exc):
+        return False
     if isinstance(exc, OperationalError | InterfaceError):
         return True
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
@@ -109,11 +116,13 @@ class ClickWriter:
         self._engine = engine
         self._clock = clock
         self._batch_size = settings.click_batch_size
-        self._latest = LatestHumanClicks(latest_clicks_kept)
+        self._unique = UniqueFlags(latest_clicks_kept, clock)
         self._enricher = Enricher(settings)
         self.spool = ClickSpool(spool_dir or settings.spool_dir)
         self.counters = WriterCounters()
         self.degraded = False
+        # The last spool write failed (disk full, read-only, …): clicks that need it are dropped.
+        self.spool_failing = False
         self._retry_at = 0.0
         self._backoff = _MIN_BACKOFF
         # Files in the spool (replay when the database answers and nothing is spilling).
@@ -160,9 +169,8 @@ class ClickWriter:
     # -- enrichment -------------------------------------------------------------
 
     def _enrich_all(self, raws: Sequence[RawClick], lost: set[str]) -> list[ClickFacts]:
-        facts = self._enricher.facts
         try:
-            return [facts(raw) for raw in raws]
+            return self._enricher.facts_of(raws)
         except Exception:  # one odd click must not sink its batch: again, one by one
             return self._enrich_one_by_one(raws, lost)
 
@@ -205,7 +213,7 @@ class ClickWriter:
 
     def _store_or_spool(self, rows: list[ClickFacts], lost: set[str]) -> None:
         try:
-            self._store_dropping_orphans(rows, lost)
+            self._store_retrying_conflicts(rows, lost)
         except Exception as exc:
             if not database_unreachable(exc):
                 log.exception("the database refused %d clicks; dropped", len(rows))
@@ -215,6 +223,17 @@ class ClickWriter:
             self._enter_degraded(exc)
             self._to_spool(rows, lost)
             self._backlog = self._replay_needed = True
+
+    def _store_retrying_conflicts(self, rows: list[ClickFacts], lost: set[str]) -> int:
+        """Store; a transaction PostgreSQL aborted for a conflict (a deadlock) runs again."""
+        for _ in range(_CONFLICT_RETRIES):
+            try:
+                return self._store_dropping_orphans(rows, lost)
+            except DBAPIError as exc:
+                if not _is_conflict(exc):
+                    raise
+                log.warning("click batch conflicted with another transaction (%s); again", exc)
+        return self._store_dropping_orphans(rows, lost)
 
     def _store_dropping_orphans(self, rows: list[ClickFacts], lost: set[str]) -> int:
         try:
@@ -233,8 +252,11 @@ class ClickWriter:
 
     def _store(self, rows: list[ClickFacts]) -> int:
         """One transaction: decide uniqueness, insert new clicks, add them to the rollups."""
-        unique_rows = list({r.click_id: r for r in reversed(rows)}.values())
-        unique_rows.sort(key=_OCCURRED_AT)  # stable: equal times keep their order
+        if len(set(map(_CLICK_ID, rows))) != len(rows):
+            rows_once = list({r.click_id: r for r in reversed(rows)}.values())
+        else:
+            rows_once = rows
+        unique_rows = sorted(rows_once, key=_OCCURRED_AT)  # stable: equal times keep their order
         if not unique_rows:
             return 0
         try:
@@ -243,26 +265,21 @@ class ClickWriter:
             # Some clicks were written before (a replay after a crash): do it again, exactly.
             inserted = self._store_in_one_transaction(unique_rows, all_new=False)
         # Only now that the transaction is committed are these clicks proof for later batches.
-        latest: dict[tuple[int, str], datetime] = {}
-        for r in unique_rows:  # in time order: the last one per key wins
-            if not r.is_bot:
-                latest[r.link_id, r.visitor_hash] = r.occurred_at
-        record = self._latest.record
-        for key, moment in latest.items():
-            record(key, moment)
+        self._unique.remember(unique_rows)
         self.counters.stored += inserted
         self.counters.duplicates += len(rows) - inserted
         return inserted
 
     def _store_in_one_transaction(self, rows: list[ClickFacts], *, all_new: bool) -> int:
         with self._engine.begin() as conn:
-            flags = self._unique_flags(conn, rows)
+            flags = self._unique.flags(conn, rows)
             # A stored row is the click's first twelve fields and its unique flag.
-            values = [(*r[:12], is_unique) for r, is_unique in zip(rows, flags, strict=True)]
+            columns = [*list(zip(*rows, strict=True))[:12], flags]
             if all_new:
-                insert_new_clicks(conn, values)
+                insert_new_clicks(conn, columns)
                 new, new_flags = rows, flags
             else:
+                values = zip(*columns, strict=True)
                 stored = insert_clicks(
                     conn, [dict(zip(CLICK_COLUMNS, v, strict=True)) for v in values]
                 )
@@ -272,83 +289,31 @@ class ClickWriter:
             add_hourly_click_counts(conn, _hourly_counts(new, new_flags))
         return len(new)
 
-    def _unique_flags(self, conn: Connection, rows: list[ClickFacts]) -> list[bool]:
-        """Unique flags of clicks in time order: settled in memory where it can, else by the DB.
-
-        A human click whose key (or previous-day key) has a stored click in its
-        window in ``self._latest`` is not unique. The others go through
-        ``flag_unique`` against the database's history; the settled clicks'
-        proof times join that history, which is exact: a settled click is
-        never later than a click it would make non-unique unless their times
-        are equal, and then both are settled.
-        """
-        flags = [False] * len(rows)
-        settles = self._latest.settles_human
-        open_positions: list[int] = []
-        candidates: list[UniqueCandidate] = []
-        known: dict[tuple[int, str], list[datetime]] = {}
-        for position, r in enumerate(rows):
-            if r.is_bot:
-                continue
-            key = (r.link_id, r.visitor_hash)
-            alias = (r.link_id, r.previous_visitor_hash)
-            if settles(key, alias, r.occurred_at):
-                # Not unique, whatever the database holds; still an earlier click for the rest.
-                known.setdefault(key, []).append(r.occurred_at)
-                continue
-            open_positions.append(position)
-            candidates.append(UniqueCandidate(key, r.occurred_at, False, (alias,)))
-        if not candidates:
-            return flags
-        history = self._stored_history(conn, [rows[i] for i in open_positions])
-        for key, moments in known.items():
-            history.setdefault(key, []).extend(moments)
-        for position, is_unique in zip(
-            open_positions, flag_unique(candidates, history), strict=True
-        ):
-            flags[position] = is_unique
-        return flags
-
-    def _stored_history(
-        self, conn: Connection, rows: list[ClickFacts]
-    ) -> dict[tuple[int, str], list[datetime]]:
-        """The stored human clicks the unique check of ``rows`` (in time order) needs."""
-        hashes_by_workspace: dict[int, set[str]] = defaultdict(set)
-        links_by_workspace: dict[int, set[int]] = defaultdict(set)
-        for r in rows:
-            hashes_by_workspace[r.workspace_id].update((r.visitor_hash, r.previous_visitor_hash))
-            links_by_workspace[r.workspace_id].add(r.link_id)
-        first, until = rows[0].occurred_at, rows[-1].occurred_at
-        history: dict[tuple[int, str], list[datetime]] = {}
-        for workspace_id, hashes in hashes_by_workspace.items():
-            history.update(
-                human_click_times(
-                    conn,
-                    workspace_id,
-                    links_by_workspace[workspace_id],
-                    hashes,
-                    first - UNIQUE_WINDOW,
-                    first,
-                    until,
-                )
-            )
-        return history
-
     # -- the spool --------------------------------------------------------------
 
     def _to_spool(self, rows: list[ClickFacts], lost: set[str]) -> None:
         try:
             self.spool.append([r.to_enriched() for r in rows])
         except OSError as exc:
-            log.error(
-                "cannot spool %d clicks to %s (%s); they are lost",
-                len(rows),
-                self.spool.directory,
-                exc,
-            )
+            # One line when the spool stops taking clicks (a full disk, say), not one a flush.
+            if not self.spool_failing:
+                log.error(
+                    "cannot write the click spool in %s (%s): clicks are dropped, and "
+                    "counted, until it can be written again",
+                    self.spool.directory,
+                    exc,
+                )
+            self.spool_failing = True
             self.counters.dropped += len(rows)
             lost.update(r.click_id for r in rows)
             return
+        if self.spool_failing:
+            log.warning(
+                "the click spool in %s takes clicks again; %d clicks were dropped in all",
+                self.spool.directory,
+                self.counters.dropped,
+            )
+            self.spool_failing = False
         self.counters.spooled += len(rows)
 
     def _replay(self) -> bool:
@@ -361,7 +326,7 @@ class ClickWriter:
             try:
                 spooled = map(ClickFacts.from_enriched, self.spool.read(claimed))
                 for chunk in _chunks(spooled, self._batch_size):
-                    self.counters.replayed += self._store_dropping_orphans(chunk, set())
+                    self.counters.replayed += self._store_retrying_conflicts(chunk, set())
             except OSError as exc:
                 log.error("cannot read spool file %s (%s)", claimed.name, exc)
                 continue
@@ -380,23 +345,27 @@ class ClickWriter:
 
 
 def _hourly_counts(rows: list[ClickFacts], flags: list[bool]) -> list[HourlyClickCounts]:
-    """What these (inserted) clicks add to each link's hour."""
+    """What these (inserted) clicks, in time order, add to each link's hour."""
     counts: dict[tuple[int, datetime], list[int]] = {}
-    # Rows come in time order, so the hour rarely changes from one row to the next.
-    hour = hour_end = None
-    for r, is_unique in zip(rows, flags, strict=True):
-        moment = r.occurred_at
-        if hour is None or hour_end is None or not hour <= moment < hour_end:
-            hour = hour_bucket(moment)
-            hour_end = hour + _HOUR
-        key = (r.link_id, hour)
-        entry = counts.get(key)
-        if entry is None:
-            entry = counts[key] = [r.workspace_id, 0, 0, 0]
-        entry[1] += 1
-        entry[2] += is_unique
-        entry[3] += r.is_bot
+    moments = list(map(_OCCURRED_AT, rows))
+    start, end = 0, len(rows)
+    while start < end:
+        # Rows come in time order: one hour's rows are a slice, counted in C by a Counter.
+        hour = hour_bucket(moments[start])
+        stop = bisect_left(moments, hour + _HOUR, start)
+        part = rows[start:stop]
+        links, workspaces, bots = map(_LINK_ID, part), map(_WORKSPACE_ID, part), map(_IS_BOT, part)
+        tally = Counter(zip(links, workspaces, flags[start:stop], bots, strict=True))
+        for (link_id, workspace_id, is_unique, is_bot), n in tally.items():
+            entry = counts.get((link_id, hour))
+            if entry is None:
+                entry = counts[link_id, hour] = [workspace_id, 0, 0, 0]
+            entry[1] += n
+            entry[2] += n * is_unique
+            entry[3] += n * is_bot
+        start = stop
+    # In key order: concurrent writers then lock the rows they share in the same order.
     return [
         HourlyClickCounts(link_id, hour, ws, n, unique, bots)
-        for (link_id, hour), (ws, n, unique, bots) in counts.items()
+        for (link_id, hour), (ws, n, unique, bots) in sorted(counts.items())
     ]
