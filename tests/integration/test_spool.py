@@ -168,6 +168,44 @@ def test_damaged_spool_line_is_skipped(ctx: Context) -> None:
     assert stored_click_ids(ctx.engine) == [r.click_id for r in raws]
 
 
+def test_an_append_cut_short_by_a_full_disk_leaves_nothing_of_its_batch(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The writer counts a failed batch as dropped; lines of it left in the file would be
+    # replayed later and counted twice.
+    ws, (link, _) = seed_links(ctx.engine)
+    enricher = Enricher(ctx.settings)
+    kept = [enricher.enrich(raw_click(ws, link, at=T0 + timedelta(minutes=i))) for i in range(3)]
+    lost = [
+        enricher.enrich(raw_click(ws, link, at=T0 + timedelta(hours=1, minutes=i)))
+        for i in range(40)
+    ]
+    spool = ClickSpool(ctx.settings.spool_dir)
+    spool.append(kept)
+    (segment,) = ctx.settings.spool_dir.iterdir()
+    size_before = segment.stat().st_size
+    real_write = os.write
+    calls = 0
+
+    def fills_up(fd: int, data: Any) -> int:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return real_write(fd, bytes(data)[: len(data) // 2])  # complete lines, then a half
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", fills_up)
+    with pytest.raises(OSError, match="No space left"):
+        spool.append(lost)
+    monkeypatch.setattr(os, "write", real_write)
+
+    assert segment.stat().st_size == size_before
+    assert [c.click_id for c in spool.read(segment)] == [c.click_id for c in kept]
+    spool.append(lost[:1])  # the next append starts a new file
+    spool.close_segment()
+    assert len(list(ctx.settings.spool_dir.iterdir())) == 2
+
+
 def test_segments_of_live_processes_are_left_alone(tmp_path: Path) -> None:
     spool = ClickSpool(tmp_path)
     ours = tmp_path / f"clicks-{1:020d}-{os.getpid()}-000001.jsonl"

@@ -57,19 +57,31 @@ class ClickSpool:
     # -- writing ----------------------------------------------------------------
 
     def append(self, clicks: Sequence[EnrichedClick]) -> None:
-        """Append clicks and fsync. Raises ``OSError`` (disk full, read-only, …)."""
+        """Append clicks and fsync, all or nothing. Raises ``OSError`` (disk full, read-only, …).
+
+        When the write fails part-way, the file is cut back to its size before
+        the append: the caller counts the whole batch as dropped, so none of it
+        may be replayed later.
+        """
         if not clicks:
             return
         payload = b"".join(
             json.dumps(c.to_json(), separators=(",", ":")).encode() + b"\n" for c in clicks
         )
+        segment = self._open_segment()
+        fd = segment.fileno()
+        start = os.fstat(fd).st_size
         try:
-            segment = self._open_segment()
-            segment.write(payload)
-            segment.flush()
-            os.fsync(segment.fileno())
+            view = memoryview(payload)
+            while view:  # unbuffered: a short write leaves nothing behind in a buffer
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
         except OSError:
-            # A half-written line must not swallow the next append: start a new file.
+            try:
+                os.ftruncate(fd, start)
+            except OSError:
+                log.exception("cutting spool file %s back failed", self._segment_path)
+            # Whatever happened to the file, the next append starts a new one.
             self.close_segment()
             raise
 
@@ -79,7 +91,7 @@ class ClickSpool:
             self._seq += 1
             name = f"clicks-{time.time_ns():020d}-{self._pid}-{self._seq:06d}.jsonl"
             self._segment_path = self.directory / name
-            self._segment = self._segment_path.open("ab")
+            self._segment = self._segment_path.open("ab", buffering=0)
             _fsync_directory(self.directory)
         return self._segment
 
