@@ -71,6 +71,9 @@ def with_settings(ctx: Context, **changes: Any) -> Context:
     )
 
 
+LIFESPAN_SECONDS = 60
+
+
 @asynccontextmanager
 async def serving(
     ctx: Context, *, https: bool = False
@@ -88,7 +91,7 @@ async def serving(
     scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
     task = asyncio.create_task(app(scope, inbox.get, outbox.put))
     await inbox.put({"type": "lifespan.startup"})
-    assert (await outbox.get())["type"] == "lifespan.startup.complete"
+    assert await _lifespan_reply(outbox, task) == "lifespan.startup.complete"
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 51000))
     base = "https://go.example" if https else "http://go.example"
     try:
@@ -96,8 +99,25 @@ async def serving(
             yield app, client
     finally:
         await inbox.put({"type": "lifespan.shutdown"})
-        assert (await outbox.get())["type"] == "lifespan.shutdown.complete"
+        assert await _lifespan_reply(outbox, task) == "lifespan.shutdown.complete"
         await task
+
+
+async def _lifespan_reply(
+    outbox: asyncio.Queue[MutableMapping[str, Any]], task: asyncio.Task[None]
+) -> str:
+    """The lifespan's next message; if the app's task ends (or stalls) first, say so, not hang."""
+    reply = asyncio.ensure_future(outbox.get())
+    done, _ = await asyncio.wait(
+        {reply, task}, timeout=LIFESPAN_SECONDS, return_when=asyncio.FIRST_COMPLETED
+    )
+    if reply in done:
+        return str(reply.result()["type"])
+    reply.cancel()
+    if task in done:
+        task.result()  # the application's own exception, if it raised one
+        raise AssertionError("the application ended its lifespan without answering")
+    raise AssertionError(f"the lifespan did not answer within {LIFESPAN_SECONDS} s")
 
 
 def click_id_of(response: httpx.Response) -> str:
