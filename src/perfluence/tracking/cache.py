@@ -215,8 +215,11 @@ class LinkCache:
 
     async def _run(self) -> None:
         while True:
+            # Not wait_for: on Python 3.11 it swallows a cancel that lands just as the event is
+            # set (a change announced by another thread), and stop() would wait forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self._refresh_seconds)
+                async with asyncio.timeout(self._refresh_seconds):
+                    await self._changed.wait()
             # Cleared before the query: a change announced while it runs triggers another.
             self._changed.clear()
             try:
